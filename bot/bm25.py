@@ -1,0 +1,83 @@
+"""A small BM25 index over weighted features, with numpy postings.
+
+Each document is a bag of features (strings). Building precomputes, for every feature,
+its postings (document numbers) and the BM25 weight of the feature in each of them, so
+scoring a query is one concatenation and one `numpy.bincount`: about a millisecond at
+tens of thousands of documents, where a dict-of-postings loop in Python takes ten.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["BM25Index"]
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class BM25Index:
+    """Okapi BM25 (k1, b) over documents given as feature counters.
+
+    Parameters:
+        docs: one `Counter` of features per document.
+        kind_of, kinds: the kind of a feature (word, bigram, ...) and each kind's column
+            in `self_parts`, so self-scores can be weighted per kind afterwards.
+        k1, b: the usual BM25 constants (1.2 and 0.75 as in the measurements).
+    """
+
+    def __init__(
+        self,
+        docs: Sequence[Mapping[str, float]],
+        kind_of: Callable[[str], str],
+        kinds: Mapping[str, int],
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        self.n_docs = len(docs)
+        lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
+        avg = float(lengths.mean()) if self.n_docs else 1.0
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(d.keys())
+        self.idf = {t: math.log(1.0 + (self.n_docs - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        post_docs: dict[str, list[int]] = {t: [] for t in df}
+        post_w: dict[str, list[float]] = {t: [] for t in df}
+        norm = k1 * (1.0 - b + b * lengths / (avg or 1.0))
+        # self_parts[i, k]: BM25(d_i, d_i) restricted to features of kind k, query weight 1
+        # per occurrence; the matcher mixes the kinds with its own multipliers.
+        self.self_parts = np.zeros((self.n_docs, len(kinds)), dtype=np.float64)
+        for i, d in enumerate(docs):
+            ni = norm[i]
+            row = self.self_parts[i]
+            for t, tf in d.items():
+                w = self.idf[t] * tf * (k1 + 1.0) / (tf + ni)
+                post_docs[t].append(i)
+                post_w[t].append(w)
+                row[kinds[kind_of(t)]] += w * tf
+        self._docs = {t: np.array(v, dtype=np.int32) for t, v in post_docs.items()}
+        self._w = {t: np.array(v, dtype=np.float32) for t, v in post_w.items()}
+
+    def scores(self, query: Mapping[str, float]) -> FloatArray:
+        """BM25 score of every document for a query given as feature → query weight."""
+        parts_d: list[npt.NDArray[np.int32]] = []
+        parts_w: list[FloatArray] = []
+        for t, qw in query.items():
+            docs = self._docs.get(t)
+            if docs is None:
+                continue
+            parts_d.append(docs)
+            parts_w.append(self._w[t] * np.float32(qw))
+        if not parts_d:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.bincount(
+            np.concatenate(parts_d), weights=np.concatenate(parts_w), minlength=self.n_docs
+        ).astype(np.float32)
+
+    def known(self, feature: str) -> bool:
+        """Whether any document has this feature."""
+        return feature in self._docs

@@ -1,0 +1,1 @@
+"""Channel adapters (Telegram, Zalo, web chat): they translate, the core decides."""

@@ -1,0 +1,52 @@
+"""The shared vocabulary of every layer: what comes in, what goes out.
+
+`Incoming` is a message or a button press from any channel, already decoded;
+`Reply` is what the assistant sends back: text, buttons (payloads handled by
+`bot/handlers`), links. Adapters translate between these and their platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Button", "Incoming", "Link", "Reply"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice the resident can tap; `payload` is short (Telegram allows 64 bytes)."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to show the resident."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message or button press, from any channel.
+
+    `user` is the platform's id of the person, `chat` where to reply; exactly one of
+    `text` and `button` is set.
+    """
+
+    channel: str
+    user: str
+    chat: str
+    text: str | None = None
+    button: str | None = None
+    display_name: str = ""
+    meta: dict[str, str] = field(default_factory=dict)

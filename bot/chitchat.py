@@ -1,0 +1,84 @@
+"""Small talk: greetings, thanks, goodbyes, "who are you", insults — answered politely.
+
+The intents, their phrases and their replies are data (`knowledge/chitchat.yaml`). A
+message is small talk when, once normalised, it is (nearly) one of the phrases, or made
+only of phrase words and polite filler ("chào ad ạ", "cảm ơn nhiều nha"). A question
+that merely starts with a greeting ("chào bạn, VNeID là gì") is not small talk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz
+
+from bot.text import Lexicon, Query
+
+__all__ = ["Chitchat", "Intent"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One kind of small talk and its replies."""
+
+    name: str
+    phrases: tuple[str, ...]  # folded keys
+    reply_vi: str
+    reply_en: str
+
+
+class Chitchat:
+    """Recognises small-talk intents in a normalised `Query`.
+
+    Parameters:
+        intents: the intents, phrases already normalised to folded keys.
+        filler: folded words that may surround a phrase ("a", "nhe", "ad", ...).
+    """
+
+    def __init__(self, intents: list[Intent], filler: frozenset[str]) -> None:
+        self.intents = {i.name: i for i in intents}
+        self.filler = filler
+        self._phrases = [(p, i.name) for i in intents for p in i.phrases]
+        self._words = {w for p, _ in self._phrases for w in p.split()}
+
+    @classmethod
+    def load(cls, path: Path, lexicon: Lexicon) -> Chitchat:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        intents = [
+            Intent(
+                name=name,
+                phrases=tuple(lexicon.query(p).key for p in spec["phrases"]),
+                reply_vi=spec["reply_vi"].strip(),
+                reply_en=spec["reply_en"].strip(),
+            )
+            for name, spec in (data.get("intents") or {}).items()
+        ]
+        filler = frozenset(w for f in data.get("filler") or [] for w in lexicon.query(str(f)).key.split())
+        return cls(intents, filler)
+
+    def detect(self, q: Query) -> str | None:
+        """The intent name when the message is small talk, else None."""
+        words = [slot[0] for slot in q.folded]
+        flat = [w for reading in words for w in reading]
+        if not flat or len(flat) > 12:
+            return None
+        core = " ".join(w for w in flat if w not in self.filler) or " ".join(flat)
+        best_name, best = None, 0.0
+        for phrase, name in self._phrases:
+            score = fuzz.ratio(core, phrase)
+            if score > best:
+                best_name, best = name, score
+        if best >= 88:
+            return best_name
+        # Only phrase words and filler ("chao ad a cam on nhieu"): still small talk.
+        if all(w in self._words or w in self.filler for w in flat) and len(flat) <= 8:
+            for phrase, name in self._phrases:
+                if phrase in " ".join(flat):
+                    return name
+        return None
+
+    def reply(self, intent: str, english: bool = False) -> str:
+        i = self.intents[intent]
+        return i.reply_en if english else i.reply_vi

@@ -1,0 +1,308 @@
+"""The `cdsbot` command: run the assistant and manage its data without a server.
+
+Every subcommand has `--help`. Errors are one clear sentence on standard error (in
+Vietnamese and English) and a non-zero exit code, never a traceback: 1 for a failure
+of the data or the environment, 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.kb_files import KbInvalid, read_dir
+from bot.settings import Settings
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+class CliError(Exception):
+    """A failure to report to the user in one message (exit code 1)."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
+
+
+async def _ready_db(settings: Settings, *, seed: bool = True):  # type: ignore[no-untyped-def]
+    """Open (create, migrate) the database; on an empty one import `knowledge/` first."""
+    from bot.services import areas as areas_service
+    from bot.services.knowledge import entry_count, import_groups
+    from bot.storage.db import open_database
+
+    db = await open_database(settings.database_url)
+    if seed and await entry_count(db) == 0:
+        groups = read_dir(settings.entries_dir)
+        report = await import_groups(db, groups, by="seed")
+        print(f"Đã nạp kho tri thức lần đầu: {report.created} mục (knowledge base seeded).", file=sys.stderr)
+        areas_file = settings.knowledge_dir / "areas.csv"
+        if areas_file.exists() and await areas_service.count(db) == 0:
+            await areas_service.import_csv(db, areas_file)
+    return db
+
+
+# -- subcommands ---------------------------------------------------------------------
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.db import open_database
+
+    db = await open_database(settings.database_url)
+    print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất (schema at revision {await db.current_revision()}).")
+    await db.dispose()
+    return 0
+
+
+async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.knowledge import import_groups
+
+    directory = Path(args.directory) if args.directory else settings.entries_dir
+    groups = read_dir(directory)  # validates everything before touching the database
+    n = sum(len(g.entries) for g in groups)
+    if args.check:
+        print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
+        return 0
+    db = await _ready_db(settings, seed=False)
+    report = await import_groups(db, groups, by=args.by)
+    await db.dispose()
+    print(
+        f"Đã nhập {n} mục từ {len(groups)} tệp: {report.created} mới, {report.updated} thay đổi, "
+        f"{report.unchanged} giữ nguyên (imported: {report.created} new, {report.updated} changed, "
+        f"{report.unchanged} unchanged)."
+    )
+    if report.kept:
+        print(
+            "Các mục có trong cơ sở dữ liệu nhưng không có trong tệp được giữ lại (kept, not in the files): "
+            + ", ".join(report.kept)
+        )
+    return 0
+
+
+async def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.knowledge import export_groups, write_files
+
+    db = await _ready_db(settings)
+    groups = await export_groups(db)
+    await db.dispose()
+    if args.jsonl:
+        for g in groups:
+            for e in g.entries:
+                row = {"id": e.id, "question": e.question, "alternates": e.alternates, "answer": e.answer, "status": e.status}
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return 0
+    directory = Path(args.directory) if args.directory else settings.entries_dir
+    paths = write_files(groups, directory)
+    print(f"Đã xuất {sum(len(g.entries) for g in groups)} mục ra {len(paths)} tệp trong {directory} (exported).")
+    return 0
+
+
+async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.replies import render_match
+    from bot.services.knowledge import KnowledgeBase
+
+    db = await _ready_db(settings)
+    kb = KnowledgeBase(db, settings)
+    matcher = await kb.matcher()
+    m = matcher.match(args.question)
+    await db.dispose()
+    print(f"decision: {m.decision.value}  entry: {m.entry_id or m.refusal_id or m.chitchat or '-'}  score: {m.score:.1f}")
+    if m.suggestions:
+        print("suggestions: " + ", ".join(m.suggestions))
+    print("-" * 60)
+    for reply in render_match(m, kb.entries, kb.chitchat, english=m.english):
+        print(reply.text)
+        for b in reply.buttons:
+            print(f"  [{b.label}]")
+        for link in reply.links:
+            print(f"  {link.label}: {link.url}")
+    return 0
+
+
+def _matcher_for(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.services.knowledge import KnowledgeBase, matcher_from_files
+
+    if getattr(args, "source", "files") == "db":
+
+        async def load():  # type: ignore[no-untyped-def]
+            db = await _ready_db(settings)
+            kb = KnowledgeBase(db, settings)
+            m = await kb.matcher()
+            await db.dispose()
+            return m
+
+        return asyncio.run(load())
+    return matcher_from_files(settings)[0]
+
+
+def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    matcher = _matcher_for(args, settings)
+    failures = 0
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("q"), str):
+                raise ValueError
+        except ValueError:
+            failures += 1
+            print(f"dòng {n}: cần một đối tượng JSON có khóa \"q\" là chuỗi (line {n}: need a JSON object with a text \"q\")", file=sys.stderr)
+            out = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            continue
+        m = matcher.match(obj["q"])
+        out = {
+            "q": obj["q"],
+            "decision": m.decision.value,
+            "entry_id": m.entry_id if m.decision in ("answer", "suggest") else None,
+            "score": m.score,
+            "suggestions": list(m.suggestions),
+        }
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluate import evaluate, format_report, read_cases
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"Không đọc được tệp {path} (cannot read): {exc.strerror}") from exc
+    try:
+        cases = read_cases(text.splitlines(), str(path))
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    matcher = _matcher_for(args, settings)
+    report = evaluate(matcher, cases)
+    print(format_report(report, misses=args.misses))
+    return 0
+
+
+async def cmd_areas_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import areas as areas_service
+
+    path = Path(args.file)
+    rows = areas_service.read_csv(path)  # validates before touching the database
+    db = await _ready_db(settings, seed=False)
+    created, updated = await areas_service.import_rows(db, rows)
+    await db.dispose()
+    print(f"Đã nhập {len(rows)} đơn vị hành chính: {created} mới, {updated} cập nhật (areas imported).")
+    return 0
+
+
+async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import areas as areas_service
+
+    db = await _ready_db(settings)
+    for area in await areas_service.list_areas(db):
+        print(f"{area.code}\t{area.name}")
+    await db.dispose()
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------
+
+Handler = Callable[[argparse.Namespace, Settings], "int | Coroutine[Any, Any, int]"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cdsbot",
+        description="Trợ lý Chuyển đổi số Đà Nẵng — chạy trợ lý và quản lý dữ liệu (run the assistant, manage its data).",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(parent: Any, name: str, help_text: str, func: Handler) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        sp.set_defaults(func=func)
+        return sp
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu (database)", description="Cơ sở dữ liệu (database).")
+    dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
+    dbs.required = True
+    add(dbs, "upgrade", "Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (apply migrations).", cmd_db_upgrade)
+
+    kb = sub.add_parser("kb", help="kho tri thức (knowledge base)", description="Kho tri thức (knowledge base).")
+    kbs = kb.add_subparsers(dest="kb_command", metavar="ACTION")
+    kbs.required = True
+    sp = add(kbs, "import", "Kiểm tra và nạp các tệp YAML vào cơ sở dữ liệu (validate and load the YAML files).", cmd_kb_import)
+    sp.add_argument("directory", nargs="?", help="thư mục tệp (default: knowledge/entries)")
+    sp.add_argument("--check", action="store_true", help="chỉ kiểm tra, không nạp (validate only)")
+    sp.add_argument("--by", default="import", help="tên người nhập, ghi vào lịch sử (who, for the history)")
+    sp = add(kbs, "export", "Xuất kho tri thức ra tệp YAML, hoặc JSON Lines (write the files, or JSON Lines).", cmd_kb_export)
+    sp.add_argument("directory", nargs="?", help="thư mục đích (default: knowledge/entries)")
+    sp.add_argument("--jsonl", action="store_true", help="in mỗi mục một dòng JSON ra stdout (one JSON object per entry)")
+
+    sp = add(sub, "ask", "Hỏi một câu và xem trợ lý trả lời thế nào (ask one question).", cmd_ask)
+    sp.add_argument("question", help="câu hỏi (the question)")
+
+    sp = add(sub, "match", "Đối sánh các dòng {\"q\": ...} từ stdin, in kết quả JSON (match JSON lines).", cmd_match)
+    sp.add_argument("--jsonl", action="store_true", required=True, help="đọc/ghi JSON Lines (required)")
+    sp.add_argument("--source", choices=["files", "db"], default="files", help="kho tri thức từ knowledge/ (files) hay cơ sở dữ liệu (db)")
+
+    sp = add(sub, "eval", "Đánh giá bộ đối sánh trên tệp câu hỏi có nhãn (evaluate on labelled questions).", cmd_eval)
+    sp.add_argument("file", help="tệp JSON Lines với q, topic, style")
+    sp.add_argument("--misses", action="store_true", help="liệt kê các câu sai (list the misses)")
+    sp.add_argument("--source", choices=["files", "db"], default="files", help="kho tri thức từ knowledge/ hay cơ sở dữ liệu")
+
+    areas = sub.add_parser("areas", help="phường, xã, đặc khu (areas)", description="Danh sách phường, xã, đặc khu (areas).")
+    ars = areas.add_subparsers(dest="areas_command", metavar="ACTION")
+    ars.required = True
+    sp = add(ars, "import", "Nhập danh sách đơn vị từ CSV: code,kind,name (import areas).", cmd_areas_import)
+    sp.add_argument("file", help="tệp CSV")
+    add(ars, "list", "Liệt kê các đơn vị: MÃ<TAB>TÊN (list areas).", cmd_areas_list)
+
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings()
+        result = args.func(args, settings)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except KbInvalid as exc:
+        print(f"Kho tri thức có {len(exc.problems)} lỗi, không nạp gì (knowledge base invalid, nothing imported):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except CliError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: one line, not a traceback
+        from bot.storage.db import DatabaseError
+
+        if isinstance(exc, DatabaseError | ValueError):
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 1
+        logger.debug("unexpected error", exc_info=True)
+        print(f"Lỗi không mong đợi (unexpected error): {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The FAQ matcher: from a resident's message to answer / suggest / unknown / chitchat.
+
+How it decides (design card, "Answering"; measurements in `bench/matcher.py`):
+
+1. Small talk (greetings, thanks, goodbyes, "who are you", insults) is recognised first
+   by `chitchat.Chitchat` and never answered with an entry.
+2. Every question string (the question and each alternate of a published entry) is a
+   BM25 document over features of its accent-free key: syllables, syllable bigrams,
+   character 3-grams; plus its accented syllables, which count only when the message
+   itself has diacritics (so "đường" ranks above "dương" when typed with marks, and a
+   message typed without marks loses nothing). An entry scores its best string.
+3. The top entries are re-ranked by a bounded confidence (0-100):
+   half the share of the string's own BM25 weight the message covers, half rapidfuzz
+   `token_set_ratio` of the two keys (never `WRatio`, which saturates on this task).
+4. Confidence ≥ `answer_threshold` answers; ≥ `suggest_threshold` offers up to three
+   entries; below, or when the best entry is an out-of-scope entry (a known kind of
+   question the assistant must not answer), the decision is `unknown`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.bm25 import BM25Index
+from bot.chitchat import Chitchat
+from bot.text import Lexicon, Query, looks_english
+
+__all__ = ["Decision", "Doc", "Match", "Matcher", "features"]
+
+
+class Decision(str, enum.Enum):
+    """What the assistant does with a message."""
+
+    ANSWER = "answer"  # one entry is confidently right: show its answer
+    SUGGEST = "suggest"  # plausible entries: "Có phải bạn muốn hỏi:" with up to 3
+    UNKNOWN = "unknown"  # no answer in the knowledge base: say so, offer a person
+    CHITCHAT = "chitchat"  # greeting, thanks, goodbye...: a short polite reply
+
+
+@dataclass(frozen=True)
+class Doc:
+    """An entry as the matcher needs it."""
+
+    entry_id: str
+    strings: tuple[str, ...]  # question first, then alternates
+    out_of_scope: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of matching one message."""
+
+    decision: Decision
+    score: float  # bounded confidence 0..100 of the best entry
+    entry_id: str | None = None  # the answered entry (or best guess when suggesting)
+    suggestions: tuple[str, ...] = ()
+    refusal_id: str | None = None  # out-of-scope entry that recognised the message
+    chitchat: str | None = None  # chitchat intent name
+    english: bool = False
+    normalized: str = ""
+    candidates: tuple[tuple[str, float], ...] = field(default=(), repr=False)
+
+
+# Query-side weight of each kind of feature. Words and bigrams carry the meaning;
+# character 3-grams rescue typos; accented words only break ties between homographs.
+_KINDS = {"w": 0, "b": 1, "c": 2, "t": 3}
+_MULT = {"w": 1.0, "b": 1.0, "c": 0.2, "t": 0.5}
+
+
+def _kind(feature: str) -> str:
+    if feature.startswith("c:"):
+        return "c"
+    if feature.startswith("t:"):
+        return "t"
+    return "b" if "_" in feature else "w"
+
+
+def features(q: Query, *, toned: bool) -> Counter[str]:
+    """Feature counts of a normalised message or question string."""
+    out: Counter[str] = Counter()
+    prev_last: tuple[str, ...] = ()
+    for slot, tslot in zip(q.folded, q.toned, strict=True):
+        firsts = []
+        lasts = []
+        for reading in slot:
+            for w in reading:
+                out[w] += 1
+                padded = f"#{w}#"
+                for i in range(len(padded) - 2):
+                    out["c:" + padded[i : i + 3]] += 1
+            for a, b in zip(reading, reading[1:]):
+                out[f"{a}_{b}"] += 1
+            firsts.append(reading[0])
+            lasts.append(reading[-1])
+        for a in prev_last:
+            for b in firsts:
+                out[f"{a}_{b}"] += 1
+        prev_last = tuple(lasts)
+        if toned:
+            for reading in tslot:
+                for w in reading:
+                    out["t:" + w] += 1
+    return out
+
+
+class Matcher:
+    """An immutable index of published entries; rebuild it when the knowledge base changes.
+
+    Parameters:
+        docs: the entries to match against (published ones only).
+        lexicon: abbreviations, teencode and dialect words.
+        chitchat: small-talk intents, recognised before retrieval.
+        answer_threshold, suggest_threshold: confidence bands, 0-100.
+    """
+
+    def __init__(
+        self,
+        docs: Sequence[Doc],
+        lexicon: Lexicon,
+        chitchat: Chitchat,
+        answer_threshold: float = 62.0,
+        suggest_threshold: float = 45.0,
+    ) -> None:
+        self.lexicon = lexicon
+        self.chitchat = chitchat
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self.docs = list(docs)
+        self._owner: list[int] = []
+        self._keys: list[str] = []
+        bags: list[Counter[str]] = []
+        starts: list[int] = []
+        for e_index, doc in enumerate(self.docs):
+            starts.append(len(bags))
+            for s in doc.strings:
+                q = lexicon.query(s)
+                bags.append(features(q, toned=True))
+                self._keys.append(q.key)
+                self._owner.append(e_index)
+        self._starts = np.array(starts, dtype=np.int64)
+        self._owner_arr = np.array(self._owner, dtype=np.int64)
+        self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS)
+        mult = np.array([_MULT[k] for k in _KINDS], dtype=np.float64)
+        plain = mult.copy()
+        plain[_KINDS["t"]] = 0.0
+        self._self_toned = self.index.self_parts @ mult
+        self._self_plain = self.index.self_parts @ plain
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def match(self, text: str) -> Match:
+        """Match one message and decide what to do with it."""
+        english = looks_english(text)
+        q = self.lexicon.query(text)
+        normalized = q.text
+        intent = self.chitchat.detect(q)
+        if intent is not None:
+            return Match(Decision.CHITCHAT, 100.0, chitchat=intent, english=english, normalized=normalized)
+        ranked = self.rank(q)
+        if not ranked:
+            return Match(Decision.UNKNOWN, 0.0, english=english, normalized=normalized)
+        best_index, best_conf = ranked[0]
+        best = self.docs[best_index]
+        candidates = tuple((self.docs[i].entry_id, round(c, 1)) for i, c in ranked)
+        in_scope = [(i, c) for i, c in ranked if not self.docs[i].out_of_scope]
+        score = round(best_conf, 1)
+        if best.out_of_scope and best_conf >= self.suggest_threshold:
+            return Match(
+                Decision.UNKNOWN, score, refusal_id=best.entry_id, english=english,
+                normalized=normalized, candidates=candidates,
+            )
+        if best_conf >= self.answer_threshold and not best.out_of_scope:
+            return Match(
+                Decision.ANSWER, score, entry_id=best.entry_id, english=english,
+                normalized=normalized, candidates=candidates,
+            )
+        suggest = tuple(self.docs[i].entry_id for i, c in in_scope[:3] if c >= self.suggest_threshold)
+        if suggest:
+            return Match(
+                Decision.SUGGEST, round(in_scope[0][1], 1), entry_id=suggest[0], suggestions=suggest,
+                english=english, normalized=normalized, candidates=candidates,
+            )
+        return Match(Decision.UNKNOWN, score, english=english, normalized=normalized, candidates=candidates)
+
+    def rank(self, q: Query, top: int = 6) -> list[tuple[int, float]]:
+        """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked."""
+        if not self.docs or not q.folded:
+            return []
+        bag = features(q, toned=q.accented)
+        weights = {t: n * _MULT[_kind(t)] for t, n in bag.items()}
+        scores = self.index.scores(weights)
+        per_entry = np.maximum.reduceat(scores, self._starts)
+        k = min(top, len(per_entry))
+        shortlist = np.argpartition(-per_entry, k - 1)[:k]
+        selfs = self._self_toned if q.accented else self._self_plain
+        key = q.key
+        out: list[tuple[int, float]] = []
+        for e in shortlist:
+            if per_entry[e] <= 0:
+                continue
+            lo = int(self._starts[e])
+            hi = int(self._starts[e + 1]) if e + 1 < len(self._starts) else len(scores)
+            best_doc, best_conf = lo, -1.0
+            for d in range(lo, hi):
+                if scores[d] <= 0:
+                    continue
+                coverage = min(1.0, float(scores[d]) / float(selfs[d] or 1.0))
+                conf = 50.0 * coverage + 0.5 * fuzz.token_set_ratio(key, self._keys[d])
+                if conf > best_conf:
+                    best_doc, best_conf = d, conf
+            out.append((int(e), best_conf))
+        out.sort(key=lambda x: -x[1])
+        return out

@@ -1,0 +1,1 @@
+"""Domain services used by handlers, the admin site and the command line."""

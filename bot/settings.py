@@ -1,0 +1,78 @@
+"""Settings, read from the environment and an optional `.env` file (pydantic-settings).
+
+Every setting is documented in `.env.example`; `tests/test_docs.py` checks that the
+two stay in step. Secrets (tokens) come only from here and are never logged.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root (the folder holding `knowledge/`), for defaults.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """The assistant's settings. Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{ROOT / 'data' / 'cdsbot.sqlite3'}",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    knowledge_dir: Path = Field(default=ROOT / "knowledge", description="Folder of the knowledge base files")
+    host: str = Field(default="127.0.0.1", description="Address the web app listens on")
+    port: int = Field(default=8080, description="Port the web app listens on")
+
+    answer_threshold: float = Field(default=62.0, description="Confidence (0-100) at or above which the assistant answers")
+    suggest_threshold: float = Field(default=45.0, description="Confidence (0-100) at or above which it offers 'did you mean'")
+
+    telegram_bot_token: str = Field(default="", description="Telegram bot token from @BotFather (empty: Telegram off)")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", description="Bot API base URL, as python-telegram-bot's base_url takes it"
+    )
+    telegram_webhook_url: str = Field(default="", description="Public HTTPS URL of /telegram/webhook (empty: long polling)")
+    telegram_webhook_secret: str = Field(default="", description="secret_token checked on every webhook call")
+
+    zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
+
+    resident_id_salt: str = Field(
+        default="change-me", description="Salt for hashing resident ids in the question log (set a random value in production)"
+    )
+    log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError(
+                "DATABASE_URL phải bắt đầu bằng sqlite+aiosqlite:// hoặc postgresql+asyncpg:// "
+                f"(must start with sqlite+aiosqlite:// or postgresql+asyncpg://), got {value.split(':', 1)[0]}://…"
+            )
+        return value
+
+    @field_validator("suggest_threshold")
+    @classmethod
+    def _ordered(cls, value: float) -> float:
+        if not 0 <= value <= 100:
+            raise ValueError("thresholds are on a 0-100 scale")
+        return value
+
+    @property
+    def lexicon_dir(self) -> Path:
+        return self.knowledge_dir / "lexicon"
+
+    @property
+    def entries_dir(self) -> Path:
+        return self.knowledge_dir / "entries"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings(...)`)."""
+    return Settings()

@@ -1,0 +1,110 @@
+"""The database engine, sessions and migrations.
+
+SQLite through aiosqlite by default (one file under `./data/`), PostgreSQL through
+asyncpg when `DATABASE_URL` says so. `open_database` creates the SQLite folder, checks
+the connection, and brings the schema to the latest Alembic revision.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+__all__ = ["DatabaseError", "Database", "open_database", "alembic_config"]
+
+logger = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says why in words an operator can act on."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+class Database:
+    """An engine and its session factory."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    async def upgrade(self) -> None:
+        """Apply every pending migration."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+    @staticmethod
+    def head_revision() -> str | None:
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+async def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Connect, check, and (by default) migrate. Raises `DatabaseError` with a clear message."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError for garbage
+        raise DatabaseError(f"DATABASE_URL không hợp lệ (invalid DATABASE_URL): {exc}") from exc
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"Không tạo được thư mục cho cơ sở dữ liệu (cannot create folder): {exc}") from exc
+    kwargs: dict[str, object] = {}
+    if parsed.drivername.startswith("postgresql"):
+        kwargs = {"pool_pre_ping": True, "connect_args": {"timeout": 5}}
+    try:
+        engine = create_async_engine(url, **kwargs)
+    except Exception as exc:
+        raise DatabaseError(f"DATABASE_URL không dùng được (unusable DATABASE_URL): {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    db = Database(engine)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        if migrate:
+            await db.upgrade()
+    except (SQLAlchemyError, OSError) as exc:
+        await engine.dispose()
+        where = parsed.render_as_string(hide_password=True)
+        raise DatabaseError(
+            f"Không kết nối được cơ sở dữ liệu {where} (cannot reach the database): {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from exc
+    return db

@@ -1,0 +1,130 @@
+"""The database tables (SQLAlchemy 2 declarative models).
+
+The schema is created and changed only by Alembic migrations (`bot/migrations/`);
+`tests/test_storage.py` checks that the migrations produce exactly these models.
+Personal data is kept to the least needed: the question log holds a salted hash of the
+resident, never the platform id; residents hold what the conversation needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class KbGroup(Base):
+    """A menu group of entries (one file in `knowledge/entries/`)."""
+
+    __tablename__ = "kb_groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    pillar: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KbEntry(Base):
+    """A knowledge-base entry. Only `published` entries are matched."""
+
+    __tablename__ = "kb_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("kb_groups.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16), default="faq")
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    question: Mapped[str] = mapped_column(Text)
+    alternates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    related: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class KbHistory(Base):
+    """Every change of an entry: who, when, what it was before and after."""
+
+    __tablename__ = "kb_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))  # create | update | publish | archive | import
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class KbMeta(Base):
+    """One row: the knowledge base's revision, bumped on every change so that every
+    process rebuilds its matcher without a restart."""
+
+    __tablename__ = "kb_meta"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Area(Base):
+    """A commune-level unit (phường, xã, đặc khu) of the city."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # phuong | xa | dac-khu
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Resident(Base):
+    """A resident as one chat account on one channel."""
+
+    __tablename__ = "residents"
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id", name="uq_resident_channel_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(2), default="vi")
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(64), nullable=True)  # deep-link code
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    consent_log_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    consent_subscribe_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class QuestionLog(Base):
+    """Every question asked, for reports and for improving the knowledge base."""
+
+    __tablename__ = "question_log"
+    __table_args__ = (Index("ix_question_log_asked_at", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    resident_hash: Mapped[str] = mapped_column(String(64), index=True)
+    normalized: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    suggestions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="vi")
+    feedback: Mapped[str | None] = mapped_column(String(16), nullable=True)  # up | down:<reason>
