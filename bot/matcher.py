@@ -71,6 +71,11 @@ class Match:
 # character 3-grams rescue typos; accented words only break ties between homographs.
 _KINDS = {"w": 0, "b": 1, "c": 2, "t": 3}
 _MULT = {"w": 1.0, "b": 1.0, "c": 0.2, "t": 0.5}
+# A candidate this far ahead of the next one is answered even a little below the
+# answer threshold: "did you mean" with one obvious choice only costs the resident a tap.
+LEAD_MARGIN = 12.0
+LEAD_SLACK = 8.0
+W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
 
 def _kind(feature: str) -> str:
@@ -124,8 +129,8 @@ class Matcher:
         docs: Sequence[Doc],
         lexicon: Lexicon,
         chitchat: Chitchat,
-        answer_threshold: float = 62.0,
-        suggest_threshold: float = 45.0,
+        answer_threshold: float = 64.0,
+        suggest_threshold: float = 48.0,
     ) -> None:
         self.lexicon = lexicon
         self.chitchat = chitchat
@@ -143,6 +148,11 @@ class Matcher:
                 bags.append(features(q, toned=True))
                 self._keys.append(q.key)
                 self._owner.append(e_index)
+        self._vocab: list[frozenset[str]] = []
+        for e_index in range(len(self.docs)):
+            lo = starts[e_index]
+            hi = starts[e_index + 1] if e_index + 1 < len(starts) else len(bags)
+            self._vocab.append(frozenset(t for b in bags[lo:hi] for t in b if _kind(t) == "w"))
         self._starts = np.array(starts, dtype=np.int64)
         self._owner_arr = np.array(self._owner, dtype=np.int64)
         self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS)
@@ -176,7 +186,9 @@ class Matcher:
                 Decision.UNKNOWN, score, refusal_id=best.entry_id, english=english,
                 normalized=normalized, candidates=candidates,
             )
-        if best_conf >= self.answer_threshold and not best.out_of_scope:
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
+        if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope:
             return Match(
                 Decision.ANSWER, score, entry_id=best.entry_id, english=english,
                 normalized=normalized, candidates=candidates,
@@ -188,6 +200,27 @@ class Matcher:
                 english=english, normalized=normalized, candidates=candidates,
             )
         return Match(Decision.UNKNOWN, score, english=english, normalized=normalized, candidates=candidates)
+
+    def query_coverage(self, q: Query, entry: int) -> float:
+        """Share of the message's informative words (by IDF) that the entry's strings
+        contain: a short string inside a long message must not speak for all of it."""
+        vocab = self._vocab[entry]
+        idf = self.index.idf
+        total = covered = 0.0
+        for slot in q.folded:
+            best_w = best_c = 0.0
+            for reading in slot:
+                known = [idf[w] for w in reading if w in idf]
+                if not known:
+                    continue
+                w = sum(known) / len(known)
+                c = w * sum(1 for x in reading if x in vocab and x in idf) / len(known)
+                if w > best_w:
+                    best_w = w
+                best_c = max(best_c, c)
+            total += best_w
+            covered += min(best_c, best_w)
+        return covered / total if total else 0.0
 
     def rank(self, q: Query, top: int = 6) -> list[tuple[int, float]]:
         """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked."""
@@ -215,6 +248,8 @@ class Matcher:
                 conf = 50.0 * coverage + 0.5 * fuzz.token_set_ratio(key, self._keys[d])
                 if conf > best_conf:
                     best_doc, best_conf = d, conf
-            out.append((int(e), best_conf))
+            qcov = self.query_coverage(q, int(e))
+            conf = W_DOC * best_conf + (1.0 - W_DOC) * 100.0 * qcov
+            out.append((int(e), conf))
         out.sort(key=lambda x: -x[1])
         return out

@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web app listens on")
     port: int = Field(default=8080, description="Port the web app listens on")
 
-    answer_threshold: float = Field(default=62.0, description="Confidence (0-100) at or above which the assistant answers")
-    suggest_threshold: float = Field(default=45.0, description="Confidence (0-100) at or above which it offers 'did you mean'")
+    answer_threshold: float = Field(default=64.0, description="Confidence (0-100) at or above which the assistant answers")
+    suggest_threshold: float = Field(default=48.0, description="Confidence (0-100) at or above which it offers 'did you mean'")
 
     telegram_bot_token: str = Field(default="", description="Telegram bot token from @BotFather (empty: Telegram off)")
     telegram_api_base_url: str = Field(
