@@ -75,6 +75,8 @@ _MULT = {"w": 1.0, "b": 1.0, "c": 0.2, "t": 0.5}
 # answer threshold: "did you mean" with one obvious choice only costs the resident a tap.
 LEAD_MARGIN = 12.0
 LEAD_SLACK = 8.0
+UNKNOWN_WEIGHT = 0.5
+AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
 
@@ -159,6 +161,9 @@ class Matcher:
         mult = np.array([_MULT[k] for k in _KINDS], dtype=np.float64)
         plain = mult.copy()
         plain[_KINDS["t"]] = 0.0
+        # A word no entry knows ("xèo", "xổ") is evidence the message is about something
+        # else; it weighs like a rare known word, scaled by UNKNOWN_WEIGHT.
+        self._unknown_idf = UNKNOWN_WEIGHT * max(self.index.idf.values(), default=1.0)
         self._self_toned = self.index.self_parts @ mult
         self._self_plain = self.index.self_parts @ plain
 
@@ -188,7 +193,8 @@ class Matcher:
             )
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
-        if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope:
+        ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < AMBIGUOUS_MARGIN
+        if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
             return Match(
                 Decision.ANSWER, score, entry_id=best.entry_id, english=english,
                 normalized=normalized, candidates=candidates,
@@ -210,13 +216,10 @@ class Matcher:
         for slot in q.folded:
             best_w = best_c = 0.0
             for reading in slot:
-                known = [idf[w] for w in reading if w in idf]
-                if not known:
-                    continue
-                w = sum(known) / len(known)
-                c = w * sum(1 for x in reading if x in vocab and x in idf) / len(known)
-                if w > best_w:
-                    best_w = w
+                weights = [idf.get(x, self._unknown_idf) for x in reading]
+                w = sum(weights) / len(weights)
+                c = sum(wx for x, wx in zip(reading, weights, strict=True) if x in vocab) / len(weights)
+                best_w = max(best_w, w)
                 best_c = max(best_c, c)
             total += best_w
             covered += min(best_c, best_w)

@@ -214,10 +214,12 @@ class Lexicon:
 
     def query_tokens(self, tokens: Iterable[str]) -> Query:
         toned: list[tuple[tuple[str, ...], ...]] = []
+        tokens = list(tokens)
         for tok in tokens:
             readings = tuple(r for r in self.readings(tok) if r)
             if readings:
                 toned.append(readings)
         folded = tuple(tuple(tuple(fold(w) for w in r) for r in slot) for slot in toned)
-        accented = any(has_diacritics(w) for slot in toned for w in slot[0])
+        # Whether the resident typed marks (expansions such as cds → chuyển đổi số do not count).
+        accented = any(has_diacritics(t) for t in tokens)
         return Query(toned=tuple(toned), folded=folded, accented=accented)
