@@ -28,6 +28,8 @@ class BM25Index:
         kind_of, kinds: the kind of a feature (word, bigram, ...) and each kind's column
             in `self_parts`, so self-scores can be weighted per kind afterwards.
         k1, b: the usual BM25 constants (1.2 and 0.75 as in the measurements).
+        max_df, prune: features for which `prune` is true and that occur in more than
+            this share of the documents (and in more than `min_df`) are left out.
     """
 
     def __init__(
@@ -37,6 +39,9 @@ class BM25Index:
         kinds: Mapping[str, int],
         k1: float = 1.2,
         b: float = 0.75,
+        max_df: float = 1.0,
+        min_df: int = 0,
+        prune: Callable[[str], bool] | None = None,
     ) -> None:
         self.n_docs = len(docs)
         lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
@@ -44,6 +49,15 @@ class BM25Index:
         df: Counter[str] = Counter()
         for d in docs:
             df.update(d.keys())
+        if prune is not None:
+            # Features in a large share of the documents (character 3-grams such as "#ng")
+            # say little and cost the most; dropping them from index and self-scores alike
+            # keeps scores consistent and queries fast on large knowledge bases.
+            limit = max(max_df * self.n_docs, min_df)
+            dropped = {t for t, n in df.items() if n > limit and prune(t)}
+            for t in dropped:
+                del df[t]
+            docs = [{t: tf for t, tf in d.items() if t in df} for d in docs]
         self.idf = {t: math.log(1.0 + (self.n_docs - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         post_docs: dict[str, list[int]] = {t: [] for t in df}
         post_w: dict[str, list[float]] = {t: [] for t in df}

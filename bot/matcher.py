@@ -76,6 +76,7 @@ _MULT = {"w": 1.0, "b": 1.0, "c": 0.2, "t": 0.5}
 LEAD_MARGIN = 12.0
 LEAD_SLACK = 8.0
 UNKNOWN_WEIGHT = 0.5
+TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
@@ -157,7 +158,7 @@ class Matcher:
             self._vocab.append(frozenset(t for b in bags[lo:hi] for t in b if _kind(t) == "w"))
         self._starts = np.array(starts, dtype=np.int64)
         self._owner_arr = np.array(self._owner, dtype=np.int64)
-        self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS)
+        self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS, max_df=TRIGRAM_MAX_DF, min_df=500, prune=lambda t: t.startswith("c:"))
         mult = np.array([_MULT[k] for k in _KINDS], dtype=np.float64)
         plain = mult.copy()
         plain[_KINDS["t"]] = 0.0
@@ -172,8 +173,8 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         """Match one message and decide what to do with it."""
-        english = looks_english(text)
         q = self.lexicon.query(text)
+        english = looks_english(q.tokens)
         normalized = q.text
         intent = self.chitchat.detect(q)
         if intent is not None:

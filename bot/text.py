@@ -132,12 +132,14 @@ _ENGLISH_WORDS = frozenset(
 )
 
 
-def looks_english(text: str) -> bool:
-    """A cheap language guess: no Vietnamese marks and mostly English function words."""
-    c = canon(text)
-    if has_diacritics(c):
+def looks_english(text: str | list[str] | tuple[str, ...]) -> bool:
+    """A cheap language guess: no Vietnamese marks and mostly English function words.
+
+    Takes raw text, or the canonical tokens of a `Query` (`q.tokens`) to skip `canon`.
+    """
+    words = canon(text).split() if isinstance(text, str) else list(text)
+    if any(has_diacritics(w) for w in words):
         return False
-    words = c.split()
     if len(words) < 2:
         return False
     hits = sum(w in _ENGLISH_WORDS for w in words)
@@ -154,6 +156,7 @@ class Query:
     toned: tuple[tuple[tuple[str, ...], ...], ...]
     folded: tuple[tuple[tuple[str, ...], ...], ...]
     accented: bool
+    tokens: tuple[str, ...] = ()  # the canonical tokens as typed, before expansion
 
     @property
     def key(self) -> str:
@@ -222,4 +225,4 @@ class Lexicon:
         folded = tuple(tuple(tuple(fold(w) for w in r) for r in slot) for slot in toned)
         # Whether the resident typed marks (expansions such as cds → chuyển đổi số do not count).
         accented = any(has_diacritics(t) for t in tokens)
-        return Query(toned=tuple(toned), folded=folded, accented=accented)
+        return Query(toned=tuple(toned), folded=folded, accented=accented, tokens=tuple(tokens))

@@ -1,0 +1,33 @@
+# Two entry points (see README.md): `make run` and `make test`. Only Python 3.11+ and make needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test setup bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up everything and run the assistant locally (SQLite, web chat at /, admin at /admin).
+run: $(STAMP)
+	$(BIN)/cdsbot run
+
+## Set up everything and run the tests.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Benchmarks (print numbers against a baseline measured in the same run).
+bench: $(STAMP)
+	$(BIN)/python bench/matcher.py
+
+eval: $(STAMP)
+	$(BIN)/cdsbot eval ../shared/eval/dev.jsonl
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

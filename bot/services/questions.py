@@ -1,0 +1,55 @@
+"""The question log: every question with its decision, for reports and KB gaps.
+
+Stores the least needed: a salted hash of the resident (never the platform id), the
+normalised text with phone and ID-card numbers masked, the decision and the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from bot.matcher import Match
+from bot.storage.db import Database
+from bot.storage.models import QuestionLog
+
+__all__ = ["log_question", "redact", "resident_hash"]
+
+# 9-12 digit runs (phone numbers, 9/12-digit ID cards), possibly written with spaces or dots.
+_NUMBER = re.compile(r"(?<!\d)(?:\+?84|0)?(?:\d[\s.\-]?){8,11}\d(?!\d)")
+
+
+def redact(text: str) -> str:
+    """Mask phone and ID-card numbers: 0905 123 456 → [số]."""
+    return _NUMBER.sub("[số]", text)
+
+
+def resident_hash(channel: str, user: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}:{channel}:{user}".encode()).hexdigest()
+
+
+async def log_question(
+    db: Database,
+    *,
+    channel: str,
+    user: str,
+    salt: str,
+    match: Match,
+    area_code: str | None = None,
+) -> int:
+    """Record one question; returns its id (buttons such as 👍/👎 refer to it)."""
+    row = QuestionLog(
+        channel=channel,
+        resident_hash=resident_hash(channel, user, salt),
+        normalized=redact(match.normalized)[:2000],
+        decision=match.decision.value,
+        entry_id=match.entry_id or match.refusal_id,
+        score=match.score,
+        suggestions=list(match.suggestions),
+        area_code=area_code,
+        language="en" if match.english else "vi",
+    )
+    async with db.session() as session, session.begin():
+        session.add(row)
+        await session.flush()
+        return int(row.id)

@@ -1,0 +1,134 @@
+"""The `cdsbot` command, run as a resident of a fresh machine would: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ROOT
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ANSWER_", "SUGGEST_"))}
+    environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+        cwd=tmp_path, env=environ, timeout=120,
+    )
+
+
+def test_match_jsonl_contract(tmp_path: Path) -> None:
+    lines = ["VNeID là gì?", "xin chào", "giá vàng hôm nay bao nhiêu", "dich vu cong truc tuyen la gi"]
+    out = run(["match", "--jsonl"], tmp_path, "".join(json.dumps({"q": q}, ensure_ascii=False) + "\n" for q in lines))
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert len(rows) == 4
+    for row, q in zip(rows, lines, strict=True):
+        assert set(row) == {"q", "decision", "entry_id", "score", "suggestions"}
+        assert row["q"] == q and 0 <= row["score"] <= 100 and isinstance(row["suggestions"], list)
+    assert (rows[0]["decision"], rows[0]["entry_id"]) == ("answer", "vneid-la-gi")
+    assert (rows[1]["decision"], rows[1]["entry_id"]) == ("chitchat", None)
+    assert (rows[2]["decision"], rows[2]["entry_id"]) == ("unknown", None)
+    assert (rows[3]["decision"], rows[3]["entry_id"]) == ("answer", "dvc-truc-tuyen-la-gi")
+
+
+def test_match_reports_a_line_without_q_and_goes_on(tmp_path: Path) -> None:
+    out = run(["match", "--jsonl"], tmp_path, '{"question": "x"}\nnot json\n{"q": "VNeID là gì"}\n')
+    assert out.returncode == 1
+    assert "line 1" in out.stderr and "line 2" in out.stderr and "Traceback" not in out.stderr
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert len(rows) == 3 and rows[2]["entry_id"] == "vneid-la-gi"
+
+
+def test_eval_prints_rates_per_style_and_misses(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        "\n".join(json.dumps(c, ensure_ascii=False) for c in [
+            {"q": "VNeID là gì", "topic": "vneid-la-gi", "style": "natural"},
+            {"q": "thoi tiet mai the nao", "topic": "none", "style": "no-diacritics"},
+            {"q": "VNeID là gì", "topic": "chu-ky-so", "style": "natural"},
+        ]),
+        encoding="utf-8",
+    )
+    out = run(["eval", str(cases), "--misses"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    overall = next(line for line in out.stdout.splitlines() if line.startswith("overall"))
+    assert overall.split()[1:] == ["3", "50.0%", "50.0%", "33.3%", "100.0%"]
+    assert "natural" in out.stdout and "no-diacritics" in out.stdout
+    assert "want=chu-ky-so got=answer:vneid-la-gi" in out.stdout
+
+
+def test_ask_seeds_an_empty_database_and_answers(tmp_path: Path) -> None:
+    out = run(["ask", "lam sao nop ho so truc tuyen"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "decision: answer  entry: nop-ho-so-truc-tuyen" in out.stdout
+    assert "dichvucong" in out.stdout
+    assert (tmp_path / "cli.sqlite3").exists()
+
+
+def test_invalid_knowledge_file_imports_nothing(tmp_path: Path) -> None:
+    assert run(["kb", "import"], tmp_path).returncode == 0
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    text = (ROOT / "knowledge" / "entries" / "tro-ly.yaml").read_text(encoding="utf-8")
+    (bad / "tro-ly.yaml").write_text(text.replace("answer: ", "anwser: ", 1).replace("question:", "question: [", 1), encoding="utf-8")
+    before = run(["kb", "export", "--jsonl"], tmp_path).stdout
+    out = run(["kb", "import", str(bad)], tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "tro-ly.yaml:" in out.stderr and "nothing imported" in out.stderr
+    assert run(["kb", "export", "--jsonl"], tmp_path).stdout == before
+
+
+def test_export_jsonl_has_one_object_per_entry(tmp_path: Path) -> None:
+    out = run(["kb", "export", "--jsonl"], tmp_path)
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert len(rows) >= 51
+    assert all(set(r) == {"id", "question", "alternates", "answer", "status"} for r in rows)
+
+
+def test_export_to_a_folder_round_trips(tmp_path: Path) -> None:
+    out = run(["kb", "export", str(tmp_path / "exported")], tmp_path)
+    assert out.returncode == 0, out.stderr
+    for path in (ROOT / "knowledge" / "entries").glob("*.yaml"):
+        assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("mysql://x@y/z", "DATABASE_URL"), ("postgresql+asyncpg://nobody@127.0.0.1:1/none", "cannot reach the database")],
+)
+def test_bad_database_url_is_one_clear_line(tmp_path: Path, url: str, message: str) -> None:
+    out = run(["ask", "VNeID là gì"], tmp_path, DATABASE_URL=url)
+    assert out.returncode == 1
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_areas_import_and_list(tmp_path: Path) -> None:
+    out = run(["areas", "list"], tmp_path)
+    lines = out.stdout.splitlines()
+    assert len(lines) == 94 and "phuong-hai-chau\tHải Châu" in lines
+    bad = tmp_path / "areas.csv"
+    bad.write_text("code,kind,name\nx-1,quan,Hải Châu\n", encoding="utf-8")
+    out = run(["areas", "import", str(bad)], tmp_path)
+    assert out.returncode == 1 and "kind" in out.stderr
+    good = tmp_path / "more.csv"
+    good.write_text("code,kind,name\n,xa,Thử Nghiệm\n", encoding="utf-8")
+    assert run(["areas", "import", str(good)], tmp_path).returncode == 0
+    assert "xa-thu-nghiem\tThử Nghiệm" in run(["areas", "list"], tmp_path).stdout
+
+
+@pytest.mark.parametrize("args", [[], ["kb"], ["db"], ["areas"], ["match"], ["eval"], ["ask"]])
+def test_every_command_has_help(tmp_path: Path, args: list[str]) -> None:
+    out = run([*args, "--help"], tmp_path)
+    assert out.returncode == 0 and "usage: cdsbot" in out.stdout
+
+
+def test_a_wrong_command_line_exits_2(tmp_path: Path) -> None:
+    out = run(["frobnicate"], tmp_path)
+    assert out.returncode == 2
