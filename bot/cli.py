@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", help="tệp CSV")
     add(ars, "list", "Liệt kê các đơn vị: MÃ<TAB>TÊN (list areas).", cmd_areas_list)
 
+    from bot import cli_run
+
+    cli_run.register(sub, add)
     return p
 
 

@@ -31,6 +31,57 @@ TEXT = {
         "up": "👍 Hữu ích",
         "down": "👎 Chưa đúng",
         "refusal_tail": "Tôi chỉ trả lời các câu hỏi về chuyển đổi số, dịch vụ công trực tuyến và an toàn trên mạng.",
+        "welcome": (
+            "Xin chào! Tôi là Trợ lý Chuyển đổi số Đà Nẵng, do thành phố vận hành.\n"
+            "Tôi trả lời các câu hỏi về chuyển đổi số, dịch vụ công trực tuyến, VNeID, thanh toán và an toàn trên mạng. "
+            "Câu nào chưa trả lời được, tôi chuyển cho Tổ Công nghệ số cộng đồng ở phường, xã của bạn.\n"
+            "Câu hỏi được ghi lại để cải thiện câu trả lời; xem /xoadulieu để biết và xóa dữ liệu của bạn.\n"
+            "Bạn cứ gõ câu hỏi, hoặc chọn chủ đề bên dưới."
+        ),
+        "help": (
+            "Cách dùng:\n"
+            "• Gõ câu hỏi bằng lời của bạn, có dấu hay không dấu đều được.\n"
+            "• /menu: xem các chủ đề\n"
+            "• /hoi: hỏi người thật (Tổ Công nghệ số cộng đồng)\n"
+            "• /khuvuc: chọn phường, xã của bạn\n"
+            "• /ngonngu: đổi tiếng Việt / English\n"
+            "• /xoadulieu: xóa dữ liệu của bạn\n"
+            "• /trogiup: xem hướng dẫn này"
+        ),
+        "menu": "Chọn nhóm chủ đề:",
+        "menu_group": "Chọn câu hỏi:",
+        "back": "« Quay lại",
+        "why": "Cảm ơn bạn. Vì sao câu trả lời chưa tốt?",
+        "reasons": {"sai": "Sai", "thieu": "Thiếu", "kho-hieu": "Khó hiểu", "khong-lien-quan": "Không liên quan"},
+        "thanks_up": "Cảm ơn bạn đã đánh giá!",
+        "thanks_down": "Cảm ơn bạn. Ý kiến này giúp thành phố sửa câu trả lời.",
+        "rephrase": "Bạn thử hỏi lại bằng cách khác, hoặc để tôi chuyển câu hỏi cho người thật.",
+        "ask_area": "Bạn ở phường, xã nào? Hãy gõ tên (ví dụ: Hải Châu, Hòa Vang).",
+        "area_choose": "Có phải bạn ở:",
+        "area_not_found": "Tôi chưa tìm thấy phường, xã đó. Bạn gõ lại tên giúp tôi (ví dụ: An Hải, Hội An).",
+        "area_saved": "Đã ghi nhận: bạn ở {area}.",
+        "ask_person": "Bạn muốn hỏi người thật điều gì? Hãy gõ câu hỏi.",
+        "escalated": (
+            "Đã chuyển câu hỏi của bạn (số {ticket}) đến Tổ Công nghệ số cộng đồng {area}. "
+            "Người của tổ sẽ trả lời ngay tại đây, thường trong giờ hành chính, chậm nhất khoảng {hours} giờ làm việc."
+        ),
+        "no_question": "Tôi chưa có câu hỏi nào của bạn để chuyển. Bạn gõ câu hỏi trước nhé.",
+        "lang_choose": "Chọn ngôn ngữ / Choose a language:",
+        "lang_set": "Đã chuyển sang tiếng Việt.",
+        "delete_confirm": (
+            "Bạn có chắc muốn xóa mọi dữ liệu của mình? Tôi sẽ xóa ngôn ngữ, phường xã, đăng ký nhận tin, "
+            "liên kết giữa bạn và các câu hỏi đã hỏi, và nội dung các câu hỏi đang chờ người trả lời."
+        ),
+        "delete_yes": "Xóa hết",
+        "delete_no": "Không xóa",
+        "deleted": (
+            "Đã xóa dữ liệu của bạn: hồ sơ trò chuyện, {questions} câu hỏi đã tách khỏi bạn (chỉ còn số đếm ẩn danh), "
+            "{tickets} câu hỏi chờ trả lời đã đóng và xóa nội dung."
+        ),
+        "kept": "Đã giữ nguyên, không xóa gì.",
+        "flood": "Bạn gửi hơi nhanh. Đợi một chút rồi gửi tiếp nhé, tôi vẫn ở đây.",
+        "not_text": "Tôi chỉ đọc được tin nhắn chữ. Bạn gõ câu hỏi giúp tôi nhé.",
+        "too_long": "Tin nhắn rất dài; tôi chỉ đọc phần đầu.",
     },
     "en": {
         "suggest": "Did you mean:",
@@ -44,8 +95,64 @@ TEXT = {
         "up": "👍 Helpful",
         "down": "👎 Not right",
         "refusal_tail": "I only answer questions about digital transformation, online public services and online safety.",
+        "welcome": (
+            "Hello! I am the Da Nang Digital Transformation Assistant, run by the city.\n"
+            "I answer questions about digital transformation, online public services, VNeID, payments and online safety. "
+            "What I cannot answer I pass to the community digital team of your ward.\n"
+            "Questions are logged to improve the answers; see /xoadulieu to see and delete your data.\n"
+            "Type your question, or pick a topic below."
+        ),
+        "help": (
+            "How to use me:\n"
+            "• Type your question in your own words.\n"
+            "• /menu: browse topics\n"
+            "• /hoi: ask a person (community digital team)\n"
+            "• /khuvuc: choose your ward or commune\n"
+            "• /ngonngu: switch Vietnamese / English\n"
+            "• /xoadulieu: delete your data\n"
+            "• /trogiup: this help"
+        ),
+        "menu": "Choose a group of topics:",
+        "menu_group": "Choose a question:",
+        "back": "« Back",
+        "why": "Thank you. What was wrong with the answer?",
+        "reasons": {"sai": "Wrong", "thieu": "Incomplete", "kho-hieu": "Hard to understand", "khong-lien-quan": "Off topic"},
+        "thanks_up": "Thanks for your rating!",
+        "thanks_down": "Thank you. This helps the city fix the answer.",
+        "rephrase": "Try asking in another way, or let me pass your question to a person.",
+        "ask_area": "Which ward or commune do you live in? Type its name (e.g. Hai Chau, Hoa Vang).",
+        "area_choose": "Do you mean:",
+        "area_not_found": "I could not find that ward or commune. Please type the name again (e.g. An Hai, Hoi An).",
+        "area_saved": "Noted: you live in {area}.",
+        "ask_person": "What would you like to ask a person? Type your question.",
+        "escalated": (
+            "Your question (no. {ticket}) has been passed to the community digital team of {area}. "
+            "A team member will answer here, usually during office hours, within about {hours} working hours."
+        ),
+        "no_question": "I have no question of yours to pass on yet. Please type your question first.",
+        "lang_choose": "Chọn ngôn ngữ / Choose a language:",
+        "lang_set": "Switched to English.",
+        "delete_confirm": (
+            "Do you really want to delete all your data? I will delete your language, ward, subscriptions, "
+            "the link between you and your questions, and the text of questions waiting for a person."
+        ),
+        "delete_yes": "Delete everything",
+        "delete_no": "Keep",
+        "deleted": (
+            "Your data is deleted: your chat profile, {questions} questions unlinked from you (only anonymous counts remain), "
+            "{tickets} waiting questions closed and their text removed."
+        ),
+        "kept": "Nothing was deleted.",
+        "flood": "You are sending messages a little fast. Wait a moment, I am still here.",
+        "not_text": "I can only read text messages. Please type your question.",
+        "too_long": "Your message is very long; I only read the beginning.",
     },
 }
+
+
+def t(english: bool) -> dict:  # type: ignore[type-arg]
+    """The wording table for the resident's language."""
+    return TEXT["en" if english else "vi"]
 
 
 def _lang(english: bool) -> str:

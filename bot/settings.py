@@ -41,6 +41,13 @@ class Settings(BaseSettings):
 
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
 
+    team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")
+    flood_messages_per_minute: int = Field(default=20, description="Messages a resident may send per minute before a polite slow-down reply")
+    web_chat_origins: str = Field(default="", description="Comma-separated origins allowed to call the web chat API (CORS); empty: same origin only")
+
+    admin_secret_key: str = Field(default="", description="Key that signs admin-site session cookies (set a long random value)")
+    admin_password: str = Field(default="", description="Password of the first admin account 'admin' (empty: generated and printed once)")
+
     resident_id_salt: str = Field(
         default="change-me", description="Salt for hashing resident ids in the question log (set a random value in production)"
     )

@@ -108,6 +108,10 @@ class Resident(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     consent_log_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     consent_subscribe_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    # Conversation state: what the assistant is waiting for (e.g. the ward name before
+    # passing a question on), and the last question asked.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class QuestionLog(Base):
@@ -128,3 +132,32 @@ class QuestionLog(Base):
     area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="vi")
     feedback: Mapped[str | None] = mapped_column(String(16), nullable=True)  # up | down:<reason>
+
+
+class Ticket(Base):
+    """A question passed to a person of the resident's Tổ CNS (or the city)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))  # where the answer goes back
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    question: Mapped[str] = mapped_column(Text)
+    suggestions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the assistant's best guesses
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+
+
+class AdminUser(Base):
+    """An account of the admin site."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # admin | editor | team-leader
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""The admin site, served under /admin by the project's ASGI app."""

@@ -1,0 +1,114 @@
+"""The web chat channel: a JSON API for the chat page and the embeddable widget.
+
+`POST /chat/api/messages` takes `{"session_id", "text"}` or `{"session_id", "button"}`
+and answers `{"replies": [{"text", "buttons": [{"label", "payload"}], "links": [...]}]}`.
+The adapter only translates: size, shape and rate checks here, every rule in the handlers.
+Sessions are anonymous random ids kept in the browser (channel `web`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels.base import Incoming, Reply
+
+__all__ = ["WebChat"]
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "web_static"
+MAX_BODY = 8 * 1024
+MAX_TEXT = 4000
+_SESSION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def encode(replies: list[Reply]) -> dict[str, object]:
+    return {
+        "replies": [
+            {
+                "text": r.text,
+                "buttons": [{"label": b.label, "payload": b.payload} for b in r.buttons],
+                "links": [{"label": x.label, "url": x.url} for x in r.links],
+            }
+            for r in replies
+        ]
+    }
+
+
+class _IpLimiter:
+    """At most `limit` requests per minute per client address (this process)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self.seen[key]
+        while q and now - q[0] > 60.0:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True
+
+
+class WebChat:
+    """Routes of the web chat. `dispatch` is the dispatcher's coroutine."""
+
+    name = "web"
+
+    def __init__(self, dispatch, ip_limit: int = 120) -> None:  # type: ignore[no-untyped-def]
+        self.dispatch = dispatch
+        self.ip_limiter = _IpLimiter(ip_limit)
+
+    def routes(self) -> list[Route | Mount]:
+        return [
+            Route("/", self.page, methods=["GET"]),
+            Route("/chat/embed", self.page, methods=["GET"]),
+            Route("/chat/api/messages", self.messages, methods=["POST"]),
+            Mount("/chat/static", StaticFiles(directory=STATIC), name="chat-static"),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    async def messages(self, request: Request) -> Response:
+        client = request.client.host if request.client else "?"
+        if not self.ip_limiter.allow(client):
+            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        length = int(request.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "body must be JSON"}, status_code=400)
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        session = data.get("session_id")
+        text, button = data.get("text"), data.get("button")
+        if not isinstance(session, str) or not _SESSION.match(session):
+            return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
+        if (text is None) == (button is None) or not isinstance(text if text is not None else button, str):
+            return JSONResponse({"error": "give exactly one of text or button, as a string"}, status_code=400)
+        if isinstance(button, str) and len(button) > 64:
+            return JSONResponse({"error": "button payload too long"}, status_code=400)
+        msg = Incoming(
+            channel=self.name, user=session, chat=session,
+            text=text[:MAX_TEXT] if isinstance(text, str) else None, button=button,
+        )
+        replies = await self.dispatch(msg)
+        return JSONResponse(encode(replies))

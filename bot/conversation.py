@@ -1,0 +1,110 @@
+"""Per-resident conversation state: who they are on which channel, their language and
+ward, and what the assistant is waiting for from them.
+
+Handlers get a `Context` with the resident already loaded; they change the state
+through the helpers here, so the rules of what is stored live in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from bot.services.knowledge import KnowledgeBase
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import QuestionLog, Resident, Ticket, utcnow
+
+__all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "forget_resident"]
+
+
+@dataclass
+class Context:
+    """What a handler needs besides the message."""
+
+    db: Database
+    kb: KnowledgeBase
+    settings: Settings
+    resident: Resident
+
+    @property
+    def english(self) -> bool:
+        return self.resident.language == "en"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return dict(self.resident.state or {})
+
+
+async def load_resident(db: Database, channel: str, user: str, display_name: str = "") -> Resident:
+    """The resident for a chat account, created on first contact."""
+    async with db.session() as session, session.begin():
+        row = await session.scalar(
+            select(Resident).where(Resident.channel == channel, Resident.platform_user_id == user)
+        )
+        if row is None:
+            row = Resident(channel=channel, platform_user_id=user, display_name=display_name[:100], state={})
+            session.add(row)
+        else:
+            row.last_seen_at = utcnow()
+            if display_name:
+                row.display_name = display_name[:100]
+        await session.flush()
+        return row
+
+
+async def save_resident(db: Database, resident: Resident, **changes: Any) -> None:
+    """Change fields of a resident (state, language, area_code, consent times...)."""
+    for name, value in changes.items():
+        setattr(resident, name, value)
+    async with db.session() as session, session.begin():
+        await session.execute(update(Resident).where(Resident.id == resident.id).values(**changes))
+
+
+async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:
+    """Delete everything stored about a resident. Question-log rows lose the link to the
+    person (the hash is replaced) and keep only the anonymous counts; open tickets are
+    closed and their text removed. Returns what was deleted, for the reply."""
+    from bot.services.questions import resident_hash
+
+    h = resident_hash(resident.channel, resident.platform_user_id, salt)
+    async with db.session() as session, session.begin():
+        questions = await session.execute(
+            update(QuestionLog).where(QuestionLog.resident_hash == h).values(resident_hash="deleted", normalized="")
+        )
+        tickets = await session.execute(
+            update(Ticket)
+            .where(Ticket.resident_id == resident.id)
+            .values(question="", chat="", status="closed", resident_id=None)
+        )
+        await session.execute(delete(Resident).where(Resident.id == resident.id))
+    return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
+
+
+class FloodGuard:
+    """At most `limit` messages per `window` seconds per resident, in this process."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._warned: dict[str, float] = {}
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        q = self._seen[key]
+        while q and now - q[0] > self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True
+
+
+def today() -> dt.date:
+    return utcnow().date()

@@ -1,0 +1,104 @@
+"""What the assistant does with each kind of input — one ordered table, channel-agnostic.
+
+`dispatch` loads the resident, applies flood protection, and routes:
+1. commands (`/start`, `/menu`, ...), by name;
+2. button payloads, by prefix (each prefix belongs to one handler module);
+3. free text while the assistant waits for something (a ward name, a question for a person);
+4. any other free text: a question.
+Each handler is `async def handle(msg: Incoming, ctx: Context) -> list[Reply]`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.channels.base import Incoming, Reply
+from bot.conversation import Context, FloodGuard, load_resident
+from bot.handlers import area, escalate, feedback, general, menu, privacy, question
+from bot.replies import ESCALATE, NOT_THIS, RATE, SHOW, t
+from bot.services.knowledge import KnowledgeBase
+from bot.settings import Settings
+from bot.storage.db import Database
+
+__all__ = ["COMMANDS", "BUTTONS", "Dispatcher"]
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+
+
+async def _not_this(msg: Incoming, ctx: Context) -> list[Reply]:
+    """None of the suggestions fits: offer to ask a person."""
+    from bot.channels.base import Button
+
+    words = t(ctx.english)
+    return [Reply(words["rephrase"], buttons=(Button(words["escalate"], ESCALATE),))]
+
+
+COMMANDS: dict[str, Handler] = {
+    "start": general.start,
+    "menu": menu.handle,
+    "trogiup": general.help_command,
+    "help": general.help_command,
+    "ngonngu": general.language,
+    "khuvuc": area.handle_command,
+    "hoi": escalate.handle_command,
+    "xoadulieu": privacy.ask,
+}
+
+BUTTONS: list[tuple[str, Handler]] = [
+    (menu.MENU, menu.handle),
+    (SHOW, menu.handle),
+    (RATE, feedback.handle),
+    (feedback.REASON, feedback.handle),
+    (ESCALATE, escalate.handle_button),
+    (NOT_THIS, _not_this),
+    (area.AREA, area.handle_button),
+    (general.LANG, general.set_language),
+    (privacy.DELETE, privacy.confirm),
+]
+
+PENDING: dict[str, Handler] = {
+    area.PENDING: area.handle_text,
+    escalate.PENDING: escalate.handle_text,
+}
+
+
+class Dispatcher:
+    """Routes every incoming message of every channel to its handler.
+
+    Parameters:
+        db, kb, settings: what handlers need.
+        flood: per-resident rate limit (20 messages a minute by default).
+    """
+
+    def __init__(self, db: Database, kb: KnowledgeBase, settings: Settings, flood: FloodGuard | None = None) -> None:
+        self.db = db
+        self.kb = kb
+        self.settings = settings
+        self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0)
+
+    async def dispatch(self, msg: Incoming) -> list[Reply]:
+        """The replies to one incoming message (never raises for a resident's input)."""
+        resident = await load_resident(self.db, msg.channel, msg.user, msg.display_name)
+        ctx = Context(self.db, self.kb, self.settings, resident)
+        if not self.flood.allow(f"{msg.channel}:{msg.user}"):
+            return [Reply(t(ctx.english)["flood"])]
+        handler = self.route(msg, ctx)
+        return await handler(msg, ctx)
+
+    def route(self, msg: Incoming, ctx: Context) -> Handler:
+        if msg.button is not None:
+            for prefix, handler in BUTTONS:
+                if msg.button.startswith(prefix):
+                    return handler
+            return menu.handle
+        text = (msg.text or "").strip()
+        if text.startswith("/"):
+            name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+            if name in COMMANDS:
+                return COMMANDS[name]
+        pending = ctx.state.get("pending")
+        if pending in PENDING:
+            return PENDING[pending]
+        return question.handle

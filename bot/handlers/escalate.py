@@ -1,0 +1,64 @@
+"""Passing a question to a person: the resident's last question (or the one typed after
+/hoi) becomes a ticket for the Tổ CNS of their ward, with the assistant's best guesses.
+The resident is told honestly when to expect an answer."""
+
+from __future__ import annotations
+
+from bot.channels.base import Incoming, Reply
+from bot.conversation import Context, save_resident
+from bot.handlers import area
+from bot.replies import t
+from bot.storage.models import Ticket
+
+PENDING = "person"
+
+
+async def handle_button(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The one-tap offer after "no answer yet" (or after a 👎)."""
+    if not (ctx.state.get("last_question") or {}).get("text"):
+        return [Reply(t(ctx.english)["no_question"])]
+    if not ctx.resident.area_code:
+        return await area.ask(ctx, then="escalate")
+    return await create(ctx)
+
+
+async def handle_command(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/hoi [question]: ask a person directly."""
+    text = (msg.text or "").partition(" ")[2].strip()
+    if not text:
+        state = ctx.state
+        state["pending"] = PENDING
+        await save_resident(ctx.db, ctx.resident, state=state)
+        return [Reply(t(ctx.english)["ask_person"])]
+    return await handle_text(Incoming(**{**msg.__dict__, "text": text}), ctx)
+
+
+async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The question typed after /hoi."""
+    state = ctx.state
+    state.pop("pending", None)
+    state["last_question"] = {"id": None, "text": (msg.text or "")[:1000], "suggestions": []}
+    await save_resident(ctx.db, ctx.resident, state=state)
+    if not ctx.resident.area_code:
+        return await area.ask(ctx, then="escalate")
+    return await create(ctx)
+
+
+async def create(ctx: Context) -> list[Reply]:
+    last = ctx.state.get("last_question") or {}
+    text = last.get("text")
+    if not text:
+        return [Reply(t(ctx.english)["no_question"])]
+    async with ctx.db.session() as session, session.begin():
+        ticket = Ticket(
+            resident_id=ctx.resident.id, channel=ctx.resident.channel, chat=ctx.state.get("chat", ctx.resident.platform_user_id),
+            area_code=ctx.resident.area_code, question=text, suggestions=list(last.get("suggestions") or []),
+        )
+        session.add(ticket)
+        await session.flush()
+        ticket_id = ticket.id
+    state = ctx.state
+    state.pop("last_question", None)
+    await save_resident(ctx.db, ctx.resident, state=state)
+    label = await area.label_of(ctx, ctx.resident.area_code)
+    return [Reply(t(ctx.english)["escalated"].format(ticket=ticket_id, area=label, hours=ctx.settings.team_target_hours))]

@@ -1,0 +1,35 @@
+"""Free text: the resident gets an answer, a "did you mean", or an honest "no answer yet"
+with a one-tap offer to ask a person. Every question is logged."""
+
+from __future__ import annotations
+
+from bot.channels.base import Incoming, Reply
+from bot.conversation import Context, save_resident
+from bot.replies import render_match, t
+from bot.services.questions import log_question
+
+MAX_CHARS = 2000  # what is read of a long paste; the rest is ignored
+
+
+async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
+    """Answer a typed question."""
+    text = (msg.text or "").strip()
+    if not text:
+        return [Reply(t(ctx.english)["not_text"])]
+    notes: list[Reply] = []
+    if len(text) > MAX_CHARS:
+        text = text[:MAX_CHARS]
+        notes.append(Reply(t(ctx.english)["too_long"]))
+    matcher = await ctx.kb.matcher()
+    m = matcher.match(text)
+    english = ctx.english or m.english
+    qid = await log_question(
+        ctx.db, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt,
+        match=m, area_code=ctx.resident.area_code,
+    )
+    state = ctx.state
+    if m.decision.value != "chitchat":
+        state["last_question"] = {"id": qid, "text": text[:1000], "suggestions": list(m.suggestions)}
+    state.pop("pending", None)
+    await save_resident(ctx.db, ctx.resident, state=state)
+    return notes + render_match(m, ctx.kb.entries, ctx.kb.chitchat, english=english)
