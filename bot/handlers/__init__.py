@@ -82,7 +82,9 @@ class Dispatcher:
         """The replies to one incoming message (never raises for a resident's input)."""
         resident = await load_resident(self.db, msg.channel, msg.user, msg.display_name)
         ctx = Context(self.db, self.kb, self.settings, resident)
-        if not self.flood.allow(f"{msg.channel}:{msg.user}"):
+        # Typed messages count toward the flood limit; taps on buttons are cheap and
+        # a resident browsing the menu quickly must not be told to slow down.
+        if msg.button is None and not self.flood.allow(f"{msg.channel}:{msg.user}"):
             return [Reply(t(ctx.english)["flood"])]
         handler = self.route(msg, ctx)
         return await handler(msg, ctx)
