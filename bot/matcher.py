@@ -77,6 +77,8 @@ LEAD_MARGIN = 12.0
 LEAD_SLACK = 8.0
 UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
+FOLD_ONLY_CREDIT = 0.6
+SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
@@ -152,10 +154,12 @@ class Matcher:
                 self._keys.append(q.key)
                 self._owner.append(e_index)
         self._vocab: list[frozenset[str]] = []
+        self._toned_vocab: list[frozenset[str]] = []
         for e_index in range(len(self.docs)):
             lo = starts[e_index]
             hi = starts[e_index + 1] if e_index + 1 < len(starts) else len(bags)
             self._vocab.append(frozenset(t for b in bags[lo:hi] for t in b if _kind(t) == "w"))
+            self._toned_vocab.append(frozenset(t[2:] for b in bags[lo:hi] for t in b if _kind(t) == "t"))
         self._starts = np.array(starts, dtype=np.int64)
         self._owner_arr = np.array(self._owner, dtype=np.int64)
         self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS, max_df=TRIGRAM_MAX_DF, min_df=500, prune=lambda t: t.startswith("c:"))
@@ -200,7 +204,10 @@ class Matcher:
                 Decision.ANSWER, score, entry_id=best.entry_id, english=english,
                 normalized=normalized, candidates=candidates,
             )
-        suggest = tuple(self.docs[i].entry_id for i, c in in_scope[:3] if c >= self.suggest_threshold)
+        top = in_scope[0][1] if in_scope else 0.0
+        suggest = tuple(
+            self.docs[i].entry_id for i, c in in_scope[:3] if c >= self.suggest_threshold and c >= top - SUGGEST_SPREAD
+        )
         if suggest:
             return Match(
                 Decision.SUGGEST, round(in_scope[0][1], 1), entry_id=suggest[0], suggestions=suggest,
@@ -212,14 +219,22 @@ class Matcher:
         """Share of the message's informative words (by IDF) that the entry's strings
         contain: a short string inside a long message must not speak for all of it."""
         vocab = self._vocab[entry]
+        toned_vocab = self._toned_vocab[entry]
         idf = self.index.idf
         total = covered = 0.0
-        for slot in q.folded:
+        for slot, tslot in zip(q.folded, q.toned, strict=True):
             best_w = best_c = 0.0
-            for reading in slot:
+            for reading, treading in zip(slot, tslot, strict=True):
                 weights = [idf.get(x, self._unknown_idf) for x in reading]
                 w = sum(weights) / len(weights)
-                c = sum(wx for x, wx in zip(reading, weights, strict=True) if x in vocab) / len(weights)
+                c = 0.0
+                for x, tx, wx in zip(reading, treading, weights, strict=True):
+                    if x not in vocab:
+                        continue
+                    # Typed with marks, "toán" is not "toàn": an accent-free-only match counts less.
+                    exact = not q.accented or tx == x or tx in toned_vocab
+                    c += wx if exact else FOLD_ONLY_CREDIT * wx
+                c /= len(weights)
                 best_w = max(best_w, w)
                 best_c = max(best_c, c)
             total += best_w
