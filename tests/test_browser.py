@@ -1,0 +1,151 @@
+"""The web chat in a real browser: Debian's headless Chromium driven by Playwright,
+against `cdsbot run` started as a process on a free loopback port.
+
+Skipped when Chromium is not installed (`.ci/run` installs it). Screenshots go to
+test-output/ (not committed) for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium")
+OUTPUT = ROOT / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'web.sqlite3'}", "PORT": str(port),
+           "ADMIN_PASSWORD": "mot-mat-khau-dai", "ADMIN_SECRET_KEY": "test-secret-key-0123456789"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("cdsbot run did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+@pytest.fixture
+def page(server: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = browser.new_context(viewport={"width": 390, "height": 800}, device_scale_factor=2, is_mobile=True)
+        pg = context.new_page()
+        pg.goto(server + "/")
+        yield pg
+        context.close()
+        browser.close()
+
+
+def ask(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    count = page.locator(".msg.bot").count()
+    page.get_by_label("Câu hỏi của bạn").fill(text) if page.locator("html[lang=vi]").count() else page.locator("#text").fill(text)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+
+
+def last_bot(page) -> str:  # type: ignore[no-untyped-def]
+    return str(page.locator(".msg.bot").last.inner_text())
+
+
+def test_questions_with_and_without_diacritics(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(".msg.bot")  # the welcome
+    ask(page, "Đăng ký VNeID mức 2 ở đâu?")
+    assert "công an" in last_bot(page).lower()
+    ask(page, "nop ho so truc tuyen the nao")
+    assert "dichvucong" in last_bot(page)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "web-chat-phone.png"), full_page=False)
+
+
+def test_tap_a_suggestion(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(".msg.bot")
+    ask(page, "thanh toán")
+    assert "Có phải bạn muốn hỏi" in last_bot(page)
+    count = page.locator(".msg.bot").count()
+    page.locator(".msg.bot").last.locator("button").first.click()
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    assert "QR" in last_bot(page) or "phí" in last_bot(page)
+
+
+def test_out_of_scope_then_ask_a_person(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(".msg.bot")
+    ask(page, "khi nào có sóng 5G ở xã Trà My")
+    assert "chưa có câu trả lời" in last_bot(page)
+    count = page.locator(".msg.bot").count()
+    page.get_by_role("button", name="Hỏi người thật").last.click()
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    assert "phường, xã nào" in last_bot(page)
+    ask(page, "Hải Châu")
+    assert "Đã chuyển câu hỏi" in page.locator(".msg.bot").last.inner_text()
+
+
+def test_switch_to_english(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(".msg.bot")
+    count = page.locator(".msg.bot").count()
+    page.get_by_role("button", name="Switch to English").click()
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    ask(page, "What is VNeID?")
+    assert "Ministry of Public Security" in last_bot(page)
+    page.screenshot(path=str(OUTPUT / "web-chat-english.png"))
+
+
+def test_resident_text_is_shown_as_text_not_markup(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(".msg.bot")
+    ask(page, "<img src=x onerror=alert(1)> vneid")
+    assert page.locator(".msg.me img").count() == 0
+    assert "<img" in page.locator(".msg.me").last.inner_text()
+
+
+def test_admin_login(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "mot-mat-khau-dai")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/admin" in page.url and "login" not in page.url
+    page.goto(server + "/admin/kb-entry/list")
+    assert "app-danang-smart-city" in page.inner_text("body")
+    page.screenshot(path=str(OUTPUT / "admin-entries.png"), full_page=True)
