@@ -7,15 +7,13 @@ through `knowledge/` files and `cdsbot kb import`, which keep the history.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
 from starlette.applications import Starlette
 from starlette.requests import Request
 
 from admin.accounts import verify
+from bot.ratelimit import SlidingWindow
 from bot.storage.db import Database
 from bot.storage.models import Area, KbEntry, KbHistory, QuestionLog, Ticket
 
@@ -24,24 +22,17 @@ class _Login(AuthenticationBackend):
     def __init__(self, db: Database, secret_key: str) -> None:
         super().__init__(secret_key=secret_key)
         self.db = db
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _blocked(self, key: str) -> bool:
-        now = time.monotonic()
-        q = self.failures[key]
-        while q and now - q[0] > 300:
-            q.popleft()
-        return len(q) >= 5  # five failures in five minutes: wait
+        self.failures = SlidingWindow(5, 300.0)  # five failures in five minutes: wait
 
     async def login(self, request: Request) -> bool:
         form = await request.form()
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         key = f"{request.client.host if request.client else '?'}:{username}"
-        if self._blocked(key):
+        if self.failures.full(key):
             return False
         user = await verify(self.db, username, password)
         if user is None:
-            self.failures[key].append(time.monotonic())
+            self.failures.hit(key)
             return False
         request.session.update({"user": user.username, "role": user.role, "area": user.area_code or ""})
         return True

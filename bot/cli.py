@@ -296,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 141
     except Exception as exc:  # last resort: one line, not a traceback
         from bot.storage.db import DatabaseError
 

@@ -8,13 +8,12 @@ through the helpers here, so the rules of what is stored live in one place.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -86,24 +85,11 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
     return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
 
 
-class FloodGuard:
-    """At most `limit` messages per `window` seconds per resident, in this process."""
+class FloodGuard(SlidingWindow):
+    """At most `limit` typed messages per `window` seconds per resident (this process)."""
 
     def __init__(self, limit: int = 20, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._warned: dict[str, float] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        q = self._seen[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        return True
+        super().__init__(limit, window)
 
 
 def today() -> dt.date:

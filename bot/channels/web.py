@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from starlette.requests import Request
@@ -21,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.base import Incoming, Reply
+from bot.ratelimit import SlidingWindow
 
 __all__ = ["WebChat"]
 
@@ -44,24 +43,6 @@ def encode(replies: list[Reply]) -> dict[str, object]:
     }
 
 
-class _IpLimiter:
-    """At most `limit` requests per minute per client address (this process)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        q = self.seen[key]
-        while q and now - q[0] > 60.0:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        return True
-
-
 class WebChat:
     """Routes of the web chat. `dispatch` is the dispatcher's coroutine."""
 
@@ -69,7 +50,7 @@ class WebChat:
 
     def __init__(self, dispatch, ip_limit: int = 120) -> None:  # type: ignore[no-untyped-def]
         self.dispatch = dispatch
-        self.ip_limiter = _IpLimiter(ip_limit)
+        self.ip_limiter = SlidingWindow(ip_limit, 60.0)
 
     def routes(self) -> list[Route | Mount]:
         return [
