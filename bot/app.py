@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.web import WebChat
@@ -41,6 +41,20 @@ class Assistant:
         self.settings = settings
         self.kb = KnowledgeBase(db, settings)
         self.dispatcher = Dispatcher(db, self.kb, settings)
+        self.telegram = None
+        if settings.telegram_bot_token:
+            from bot.channels.telegram import TelegramChannel
+
+            self.telegram = TelegramChannel(settings, db, self.dispatcher.dispatch)
+
+    async def start_channels(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.start()
+
+    async def stop_channels(self) -> None:
+        """Stop receiving and finish in-flight work; what is left stays in the inbox."""
+        if self.telegram is not None:
+            await self.telegram.stop()
 
 
 async def prepare(settings: Settings) -> Assistant:
@@ -59,7 +73,7 @@ async def prepare(settings: Settings) -> Assistant:
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> Starlette:
     """The whole app. With `assistant` given (already prepared) the lifespan reuses it."""
-    state: dict[str, Assistant] = {}
+    state: dict[str, Assistant] = {} if assistant is None else {"assistant": assistant}
 
     async def dispatch(msg):  # type: ignore[no-untyped-def]
         return await state["assistant"].dispatcher.dispatch(msg)
@@ -69,19 +83,32 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def telegram_webhook(request: Request) -> Response:
+        channel = state["assistant"].telegram
+        if channel is None:
+            return JSONResponse({"error": "telegram is not configured"}, status_code=404)
+        return await channel.webhook(request)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = assistant is None
         state["assistant"] = assistant or await prepare(settings)
+        await state["assistant"].start_channels()
         try:
             yield
         finally:
+            await state["assistant"].stop_channels()
             if own:
                 await state["assistant"].db.dispose()
 
     origins = [o.strip() for o in settings.web_chat_origins.split(",") if o.strip()]
     middleware = [Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"], allow_headers=["Content-Type"])] if origins else []
-    app = Starlette(routes=[Route("/healthz", healthz), *web.routes()], middleware=middleware, lifespan=lifespan)
+    routes = [
+        Route("/healthz", healthz),
+        Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
+        *web.routes(),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     return app
 
 

@@ -43,7 +43,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     base = f"http://{settings.host}:{settings.port}"
     channels = ["web"]
     if settings.telegram_bot_token:
-        channels.append("telegram (chưa hỗ trợ trong bản này / not in this build yet)")
+        mode = f"webhook {base}/telegram/webhook" if settings.telegram_webhook_url else "long polling"
+        channels.append(f"telegram ({mode})")
+    else:
+        channels.append("telegram tắt (off: TELEGRAM_BOT_TOKEN not set)")
     if settings.zalo_bot_token:
         channels.append("zalo (chưa hỗ trợ trong bản này / not in this build yet)")
 

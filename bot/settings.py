@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = Field(default="", description="Public HTTPS URL of /telegram/webhook (empty: long polling)")
     telegram_webhook_secret: str = Field(default="", description="secret_token checked on every webhook call")
 
+    telegram_poll_timeout: int = Field(default=25, description="Seconds a getUpdates long poll waits for new messages")
+
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")

@@ -161,3 +161,19 @@ class AdminUser(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin | editor | team-leader
     area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InboxItem(Base):
+    """An update received from a platform, stored before it is confirmed to the platform
+    (the polling offset moves on, or the webhook answers 2xx) and processed from here,
+    so a crash never loses a resident's message and a replay is never answered twice."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received | done | failed

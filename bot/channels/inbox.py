@@ -1,0 +1,62 @@
+"""The inbox: every update a channel receives is stored (keyed by the platform's id)
+before it is confirmed to the platform, then processed from here.
+
+- `store`: insert a batch in one transaction; returns only the items not seen before,
+  so an update the platform delivers twice is processed once.
+- `pending`: what was received but not answered (resumed at start).
+- `finish`: mark an item done (or failed, after the resident got an apology).
+
+Bound on duplicates after a crash: an update whose reply was sent but not yet marked
+done is answered again at restart; at most the updates in flight at that moment
+(the channel's concurrency, 8 by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.storage.db import Database
+from bot.storage.models import InboxItem
+
+__all__ = ["finish", "pending", "store"]
+
+
+async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Insert new items; return those that were not already in the inbox."""
+    if not items:
+        return []
+    ids = [external for external, _ in items]
+    async with db.session() as session, session.begin():
+        known = set(
+            (await session.scalars(
+                select(InboxItem.external_id).where(InboxItem.channel == channel, InboxItem.external_id.in_(ids))
+            )).all()
+        )
+        fresh = []
+        for external, payload in items:
+            if external in known:
+                continue
+            known.add(external)
+            session.add(InboxItem(channel=channel, external_id=external, payload=payload))
+            fresh.append((external, payload))
+    return fresh
+
+
+async def pending(db: Database, channel: str, limit: int = 10_000) -> list[tuple[str, dict[str, Any]]]:
+    """Items received but not finished, oldest first."""
+    async with db.session() as session:
+        rows = (await session.scalars(
+            select(InboxItem).where(InboxItem.channel == channel, InboxItem.status == "received")
+            .order_by(InboxItem.id).limit(limit)
+        )).all()
+    return [(r.external_id, r.payload) for r in rows]
+
+
+async def finish(db: Database, channel: str, external_id: str, status: str = "done") -> None:
+    async with db.session() as session, session.begin():
+        await session.execute(
+            update(InboxItem).where(InboxItem.channel == channel, InboxItem.external_id == external_id).values(status=status)
+        )

@@ -1,0 +1,319 @@
+"""The Telegram channel on python-telegram-bot 22: translation only.
+
+Receiving: long polling by default, or a webhook at /telegram/webhook (the
+`secret_token` header checked in constant time). Either way every update is stored in
+the inbox *before* Telegram is told it arrived (the next `getUpdates` offset, or the
+webhook's 2xx), then handed to PTB's `Application` (`updater=None`), whose one
+`TypeHandler` decodes it into an `Incoming`, calls the shared dispatcher, sends the
+replies and marks the inbox item done. At start, items received but not answered are
+processed first. PTB's own Updater is not used: it confirms updates before they are
+handled, so a crash would lose them.
+
+Sending: replies go out on this channel's own `Bot` with no rate limiter, so a
+broadcast (which uses its own paced sender) never makes a resident wait. Texts are
+HTML-escaped and split on paragraph boundaries under Telegram's 4096 characters;
+buttons become inline keyboards (callback data ≤ 64 bytes), links become URL buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import hmac
+import html
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+# Read RetryAfter.retry_after as a timedelta (the int form is deprecated since PTB 22.2).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import JSONResponse, Response  # noqa: E402
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
+
+from bot.channels import inbox  # noqa: E402
+from bot.channels.base import Incoming, Reply  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.storage.db import Database  # noqa: E402
+
+__all__ = ["TelegramChannel", "split_text", "COMMANDS_VI", "COMMANDS_EN"]
+
+logger = logging.getLogger(__name__)
+MAX_TEXT = 4096
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+COMMANDS_VI = [
+    ("start", "Bắt đầu, giới thiệu trợ lý"),
+    ("menu", "Xem các chủ đề"),
+    ("hoi", "Hỏi người thật (Tổ Công nghệ số cộng đồng)"),
+    ("khuvuc", "Chọn phường, xã của bạn"),
+    ("ngonngu", "Đổi ngôn ngữ Tiếng Việt / English"),
+    ("xoadulieu", "Xóa dữ liệu của bạn"),
+    ("trogiup", "Hướng dẫn sử dụng"),
+]
+COMMANDS_EN = [
+    ("start", "Start, about this assistant"),
+    ("menu", "Browse topics"),
+    ("hoi", "Ask a person (community digital team)"),
+    ("khuvuc", "Choose your ward or commune"),
+    ("ngonngu", "Switch Vietnamese / English"),
+    ("xoadulieu", "Delete your data"),
+    ("trogiup", "Help"),
+]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split on paragraph, then line, then word boundaries so every part fits."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for para in text.split("\n\n"):
+        pieces = [para] if len(para) <= limit else _split_long(para, limit)
+        for piece in pieces:
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _split_long(text: str, limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for word in text.replace("\n", " \n ").split(" "):
+        while len(word) > limit:
+            out.append(word[:limit])
+            word = word[limit:]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            out.append(current)
+            current = word
+    if current:
+        out.append(current)
+    return [p.strip() for p in out if p.strip()]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(b.label[:120], callback_data=b.payload)]
+        for b in reply.buttons
+        if 0 < len(b.payload.encode()) <= 64
+    ]
+    rows += [[InlineKeyboardButton(link.label[:120], url=link.url)] for link in reply.links if link.url.startswith("https://")]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def decode(update: Update) -> Incoming | None:
+    """An `Incoming` for a message or a button press; None for what we do not handle."""
+    if update.callback_query is not None:
+        q = update.callback_query
+        chat = q.message.chat.id if q.message is not None else q.from_user.id
+        return Incoming("telegram", str(q.from_user.id), str(chat), button=q.data or "", display_name=q.from_user.first_name or "")
+    msg = update.message
+    if msg is None or msg.from_user is None:
+        return None
+    text = msg.text if msg.text is not None else msg.caption
+    return Incoming("telegram", str(msg.from_user.id), str(msg.chat.id), text=text, display_name=msg.from_user.first_name or "")
+
+
+Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class TelegramChannel:
+    """Receives from and replies on Telegram.
+
+    Parameters:
+        settings: token, Bot API base URL, webhook URL and secret, poll timeout.
+        db: where the inbox lives.
+        dispatch: the shared dispatcher's coroutine.
+        concurrency: updates handled at once (PTB `concurrent_updates`); a resident's
+            own messages are still handled in order.
+    """
+
+    name = "telegram"
+
+    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 8) -> None:
+        self.settings = settings
+        self.db = db
+        self.dispatch = dispatch
+        self.concurrency = concurrency
+        self.app: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
+            .base_url(settings.telegram_api_base_url)
+            .updater(None)
+            .concurrent_updates(concurrency)
+            .connection_pool_size(max(8, concurrency * 2))
+            .build()
+        )
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self._poller: asyncio.Task[None] | None = None
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.last_ok: float | None = None  # monotonic time of the last successful poll or webhook
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, register commands, resume the inbox, then poll or set the webhook."""
+        await self.app.initialize()
+        await self.app.start()
+        bot = self.app.bot
+        await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_VI])
+        await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_EN], language_code="en")
+        resumed = await inbox.pending(self.db, self.name)
+        for _, payload in resumed:
+            await self._enqueue(payload)
+        if resumed:
+            logger.info("telegram: resuming %s received but unanswered updates", len(resumed))
+        if self.webhook_mode:
+            await bot.set_webhook(
+                self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            logger.info("telegram: webhook mode, Telegram posts to %s", self.settings.telegram_webhook_url.split("?")[0])
+        else:
+            await bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
+            logger.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is queued, close. Unfinished items stay in the inbox."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.app.stop()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.app.shutdown()
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def _enqueue(self, payload: dict[str, Any]) -> None:
+        await self.app.update_queue.put(Update.de_json(payload, self.app.bot))
+
+    async def _poll(self) -> None:
+        offset = 0
+        backoff = 1.0
+        timeout = self.settings.telegram_poll_timeout
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=timeout + 10,
+                )
+            except asyncio.CancelledError:
+                raise
+            except (TimedOut, NetworkError) as exc:
+                logger.warning("telegram: getUpdates failed (%s); retrying in %.0f s", exc.__class__.__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            except TelegramError as exc:
+                logger.error("telegram: getUpdates refused: %s; retrying in 30 s", exc)
+                await asyncio.sleep(30)
+                continue
+            backoff = 1.0
+            self.last_ok = asyncio.get_running_loop().time()
+            if not updates:
+                continue
+            items = [(str(u.update_id), u.to_dict()) for u in updates]
+            fresh = await inbox.store(self.db, self.name, items)  # stored before the offset moves on
+            offset = updates[-1].update_id + 1
+            for _, payload in fresh:
+                await self._enqueue(payload)
+
+    async def webhook(self, request: Request) -> Response:
+        """POST /telegram/webhook: check the secret, store, answer 200, process after."""
+        expected = self.settings.telegram_webhook_secret
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            payload = json.loads(await request.body())
+            external = str(int(payload["update_id"]))
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "not an update"}, status_code=400)
+        fresh = await inbox.store(self.db, self.name, [(external, payload)])  # a failure here answers 500: Telegram retries
+        self.last_ok = asyncio.get_running_loop().time()
+        for _, item in fresh:
+            await self._enqueue(item)
+        return JSONResponse({"ok": True})
+
+    # -- handling --------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        external = str(update.update_id)
+        if update.callback_query is not None:
+            # Telegram shows a spinner on the button until the query is answered.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        msg = decode(update)
+        if msg is None:
+            await inbox.finish(self.db, self.name, external)
+            return
+        async with self._locks[msg.user]:
+            try:
+                replies = await self.dispatch(msg)
+            except Exception:
+                logger.exception("telegram: handling update %s failed", external)
+                await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+                await inbox.finish(self.db, self.name, external, "failed")
+                return
+            for reply in replies:
+                await self.send(msg.chat, reply)
+            await inbox.finish(self.db, self.name, external)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("telegram: %s", context.error.__class__.__name__ if context.error else "error", exc_info=context.error)
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send(self, chat: str, reply: Reply) -> bool:
+        """Send one reply (split when long). False when the resident cannot be reached."""
+        parts = split_text(html.escape(reply.text, quote=False))
+        markup = keyboard(reply)
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if not await self._send_part(chat, part, markup if last else None):
+                return False
+        return True
+
+    async def _send_part(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+        for attempt in range(4):
+            try:
+                await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                return True
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                await asyncio.sleep(min(seconds, 30.0))
+            except Forbidden:
+                logger.info("telegram: chat %s blocked the bot", "…" + chat[-3:])
+                return False
+            except (TimedOut, NetworkError) as exc:
+                if "chat not found" in str(exc).lower():
+                    return False
+                await asyncio.sleep(0.5 * (2**attempt))
+        logger.warning("telegram: gave up sending to chat …%s", chat[-3:])
+        return False

@@ -1,0 +1,281 @@
+"""A fake Telegram Bot API server that speaks real HTTP on 127.0.0.1.
+
+It stands in for Telegram's servers only. python-telegram-bot talks to it through
+`base_url=http://127.0.0.1:PORT/bot`; tests drive it through `FakeTelegram`:
+- `message(user, text)`, `callback(user, data)`, `photo(user)`, ... queue updates that
+  `getUpdates` (long polling) hands out, or that `post_webhook` delivers;
+- `fail(method, code, description, times=1, chat_id=None, retry_after=None)` scripts
+  errors (429 with `retry_after`, 403 blocked, 400 chat not found, 5xx);
+- `slow(method, seconds)` delays answers;
+- `sent(chat_id)` / `calls(method)` read back what the bot sent.
+Methods: getMe, getUpdates, sendMessage, editMessageText, answerCallbackQuery,
+setMyCommands, setWebhook, deleteWebhook, getWebhookInfo, sendChatAction.
+Control routes (for a bot in another process): POST /_inject, GET /_sent, POST /_fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Trợ lý CĐS", "username": "cdsdanang_bot"}
+
+
+@dataclass
+class Fault:
+    method: str
+    code: int
+    description: str
+    times: int
+    chat_id: str | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class State:
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    delays: dict[str, float] = field(default_factory=dict)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    confirmed: int = 0  # highest offset a getUpdates call confirmed
+
+
+def _decode(form: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            continue
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+class FakeTelegram:
+    """The fake server, run by uvicorn in a background thread (`start()` / `stop()`)."""
+
+    def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+        self.token = token
+        self.state = State()
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._new = threading.Event()
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["POST", "GET"]),
+                Route("/_inject", self._inject, methods=["POST"]),
+                Route("/_sent", self._sent, methods=["GET"]),
+                Route("/_fail", self._fail, methods=["POST"]),
+            ]
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def start(self) -> FakeTelegram:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake Telegram server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- building updates ----------------------------------------------------------------
+
+    def _user(self, user: int, name: str = "Cư dân", lang: str = "vi") -> dict[str, Any]:
+        return {"id": user, "is_bot": False, "first_name": name, "language_code": lang}
+
+    def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            update = {"update_id": next(self._ids), **payload}
+            self.state.updates.append(update)
+        self._new.set()
+        return update
+
+    def _message(self, user: int, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user, "type": "private", "first_name": "Cư dân"},
+            "from": self._user(user),
+            **content,
+        }
+
+    def message(self, user: int, text: str) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self._push({"message": self._message(user, **content)})
+
+    def callback(self, user: int, data: str) -> dict[str, Any]:
+        bot_msg = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": user, "type": "private"}, "from": BOT_USER, "text": "…"}
+        return self._push({"callback_query": {"id": str(next(self._ids)) + "cb", "from": self._user(user),
+                                              "chat_instance": "ci", "data": data, "message": bot_msg}})
+
+    def photo(self, user: int) -> dict[str, Any]:
+        return self._push({"message": self._message(user, photo=[{"file_id": "p1", "file_unique_id": "u1", "width": 1, "height": 1}])})
+
+    def sticker(self, user: int) -> dict[str, Any]:
+        return self._push({"message": self._message(user, sticker={"file_id": "s1", "file_unique_id": "s1", "width": 1, "height": 1,
+                                                                     "is_animated": False, "is_video": False, "type": "regular"})})
+
+    def voice(self, user: int) -> dict[str, Any]:
+        return self._push({"message": self._message(user, voice={"file_id": "v1", "file_unique_id": "v1", "duration": 2})})
+
+    def forwarded(self, user: int, text: str) -> dict[str, Any]:
+        origin = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "Ai đó"}
+        return self._push({"message": self._message(user, text=text, forward_origin=origin)})
+
+    def take_update(self) -> dict[str, Any] | None:
+        """Remove and return the oldest queued update (for webhook delivery by a test)."""
+        with self.lock:
+            return self.state.updates.pop(0) if self.state.updates else None
+
+    # -- scripting and reading back ------------------------------------------------------
+
+    def fail(self, method: str, code: int, description: str, times: int = 1, chat_id: int | None = None,
+             retry_after: int | None = None) -> None:
+        with self.lock:
+            self.state.faults.append(Fault(method, code, description, times, str(chat_id) if chat_id else None, retry_after))
+
+    def slow(self, method: str, seconds: float) -> None:
+        with self.lock:
+            self.state.delays[method] = seconds
+
+    def calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [p for _, m, p in self.state.calls if method is None or m == method]
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        return [p for p in self.calls("sendMessage") if chat_id is None or str(p.get("chat_id")) == str(chat_id)]
+
+    def pending(self) -> int:
+        with self.lock:
+            return len(self.state.updates)
+
+    # -- the API -----------------------------------------------------------------------
+
+    def _fault_for(self, method: str, params: dict[str, Any]) -> Fault | None:
+        with self.lock:
+            for f in self.state.faults:
+                if f.method == method and f.times > 0 and (f.chat_id is None or f.chat_id == str(params.get("chat_id"))):
+                    f.times -= 1
+                    return f
+        return None
+
+    @staticmethod
+    def _ok(result: Any) -> JSONResponse:
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _api(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+        method = request.path_params["method"]
+        params = _decode(await request.form()) if request.method == "POST" else dict(request.query_params)
+        delay = self.state.delays.get(method)
+        if delay:
+            await asyncio.sleep(delay)
+        fault = self._fault_for(method, params)
+        if fault is not None:
+            body: dict[str, Any] = {"ok": False, "error_code": fault.code, "description": fault.description}
+            if fault.retry_after is not None:
+                body["parameters"] = {"retry_after": fault.retry_after}
+            with self.lock:
+                self.state.calls.append((time.monotonic(), method + ":failed", params))
+            return JSONResponse(body, status_code=fault.code)
+        if method == "getUpdates":
+            return self._ok(await self._get_updates(params))
+        with self.lock:
+            self.state.calls.append((time.monotonic(), method, params))
+        if method == "getMe":
+            return self._ok(BOT_USER)
+        if method in ("sendMessage", "editMessageText"):
+            return self._ok({"message_id": next(self._message_ids), "date": int(time.time()),
+                             "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                             "from": BOT_USER, "text": str(params.get("text", ""))})
+        if method == "setWebhook":
+            with self.lock:
+                self.state.webhook = params
+        if method == "deleteWebhook":
+            with self.lock:
+                self.state.webhook = {}
+        if method == "getWebhookInfo":
+            return self._ok({"url": self.state.webhook.get("url", ""), "has_custom_certificate": False,
+                             "pending_update_count": self.pending()})
+        return self._ok(True)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if offset:
+                    # Asking from `offset` confirms everything before it (Telegram forgets them).
+                    self.state.updates = [u for u in self.state.updates if u["update_id"] >= offset]
+                    self.state.confirmed = max(self.state.confirmed, offset)
+                batch = self.state.updates[:limit]
+                self._new.clear()
+            if batch or time.monotonic() >= deadline:
+                return batch
+            await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+    # -- control routes (for a bot in another process) ----------------------------------
+
+    async def _inject(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        for item in body:
+            if item.get("data") is not None:
+                self.callback(int(item["user"]), item["data"])
+            else:
+                self.message(int(item["user"]), item["text"])
+        return JSONResponse({"queued": len(body)})
+
+    async def _sent(self, request: Request) -> JSONResponse:
+        with self.lock:
+            rows = [{"t": t, "method": m, "chat_id": p.get("chat_id"), "text": p.get("text")}
+                    for t, m, p in self.state.calls if m == "sendMessage"]
+        return JSONResponse(rows)
+
+    async def _fail(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.fail(body["method"], int(body["code"]), body["description"], int(body.get("times", 1)),
+                  body.get("chat_id"), body.get("retry_after"))
+        return JSONResponse({"ok": True})
