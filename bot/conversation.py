@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
@@ -41,28 +43,44 @@ class Context:
 
 
 async def load_resident(db: Database, channel: str, user: str, display_name: str = "") -> Resident:
-    """The resident for a chat account, created on first contact."""
-    async with db.session() as session, session.begin():
-        row = await session.scalar(
-            select(Resident).where(Resident.channel == channel, Resident.platform_user_id == user)
-        )
-        if row is None:
-            row = Resident(channel=channel, platform_user_id=user, display_name=display_name[:100], state={})
-            session.add(row)
-        else:
-            row.last_seen_at = utcnow()
-            if display_name:
-                row.display_name = display_name[:100]
-        await session.flush()
-        return row
+    """The resident for a chat account, created on first contact.
+
+    On the hot path of every message: one SELECT (Core, no session) for a known
+    resident; `last_seen_at` is refreshed by `save_resident`, not here.
+    """
+    table = Resident.__table__
+    async with db.engine.begin() as conn:
+        row = (await conn.execute(
+            select(table).where(table.c.channel == channel, table.c.platform_user_id == user)
+        )).mappings().first()
+        if row is not None:
+            return Resident(**dict(row))
+        now = utcnow()
+        values = {"channel": channel, "platform_user_id": user, "display_name": display_name[:100], "state": {},
+                  "language": "vi", "created_at": now, "last_seen_at": now}
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(insert(table).values(**values))
+            values["id"] = result.inserted_primary_key[0]
+        except IntegrityError:  # created by a concurrent message of the same resident
+            values = dict((await conn.execute(
+                select(table).where(table.c.channel == channel, table.c.platform_user_id == user)
+            )).mappings().one())
+    return Resident(**values)
 
 
-async def save_resident(db: Database, resident: Resident, **changes: Any) -> None:
-    """Change fields of a resident (state, language, area_code, consent times...)."""
+async def save_resident(db: Database | AsyncConnection, resident: Resident, **changes: Any) -> None:
+    """Change fields of a resident (state, language, area_code, consent times...).
+    Given a connection, it writes inside that transaction."""
     for name, value in changes.items():
         setattr(resident, name, value)
-    async with db.session() as session, session.begin():
-        await session.execute(update(Resident).where(Resident.id == resident.id).values(**changes))
+    changes.setdefault("last_seen_at", utcnow())
+    statement = update(Resident.__table__).where(Resident.__table__.c.id == resident.id).values(**changes)
+    if isinstance(db, AsyncConnection):
+        await db.execute(statement)
+        return
+    async with db.engine.begin() as conn:
+        await conn.execute(statement)
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:

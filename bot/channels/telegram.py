@@ -238,10 +238,11 @@ class TelegramChannel:
             if not updates:
                 continue
             items = [(str(u.update_id), u.to_dict()) for u in updates]
-            fresh = await inbox.store(self.db, self.name, items)  # stored before the offset moves on
+            fresh = {external for external, _ in await inbox.store(self.db, self.name, items)}  # stored first
             offset = updates[-1].update_id + 1
-            for _, payload in fresh:
-                await self._enqueue(payload)
+            for u in updates:
+                if str(u.update_id) in fresh:
+                    await self.app.update_queue.put(u)
 
     async def webhook(self, request: Request) -> Response:
         """POST /telegram/webhook: check the secret, store, answer 200, process after."""

@@ -23,13 +23,14 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     matcher = await ctx.kb.matcher()
     m = matcher.match(text)
     english = ctx.english or m.english
-    qid = await log_question(
-        ctx.db, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt,
-        match=m, area_code=ctx.resident.area_code,
-    )
-    state = ctx.state
-    if m.decision.value != "chitchat":
-        state["last_question"] = {"id": qid, "text": text[:1000], "suggestions": list(m.suggestions)}
-    state.pop("pending", None)
-    await save_resident(ctx.db, ctx.resident, state=state)
+    async with ctx.db.engine.begin() as conn:  # the log row and the state in one transaction
+        qid = await log_question(
+            conn, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt,
+            match=m, area_code=ctx.resident.area_code,
+        )
+        state = ctx.state
+        if m.decision.value != "chitchat":
+            state["last_question"] = {"id": qid, "text": text[:1000], "suggestions": list(m.suggestions)}
+        state.pop("pending", None)
+        await save_resident(conn, ctx.resident, state=state)
     return notes + render_match(m, ctx.kb.entries, ctx.kb.chitchat, english=english)

@@ -11,7 +11,10 @@ import re
 
 from bot.matcher import Match
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.models import QuestionLog, utcnow
 
 __all__ = ["log_question", "redact", "resident_hash"]
 
@@ -29,7 +32,7 @@ def resident_hash(channel: str, user: str, salt: str) -> str:
 
 
 async def log_question(
-    db: Database,
+    db: Database | AsyncConnection,
     *,
     channel: str,
     user: str,
@@ -37,8 +40,10 @@ async def log_question(
     match: Match,
     area_code: str | None = None,
 ) -> int:
-    """Record one question; returns its id (buttons such as 👍/👎 refer to it)."""
-    row = QuestionLog(
+    """Record one question; returns its id (buttons such as 👍/👎 refer to it). Given a
+    connection, it writes inside that transaction."""
+    values = dict(
+        asked_at=utcnow(),
         channel=channel,
         resident_hash=resident_hash(channel, user, salt),
         normalized=redact(match.normalized)[:2000],
@@ -49,7 +54,10 @@ async def log_question(
         area_code=area_code,
         language="en" if match.english else "vi",
     )
-    async with db.session() as session, session.begin():
-        session.add(row)
-        await session.flush()
-        return int(row.id)
+    statement = insert(QuestionLog.__table__).values(**values)  # Core: this runs for every question
+    if isinstance(db, AsyncConnection):
+        result = await db.execute(statement)
+    else:
+        async with db.engine.begin() as conn:
+            result = await conn.execute(statement)
+    return int(result.inserted_primary_key[0])

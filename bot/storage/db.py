@@ -85,7 +85,10 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"Không tạo được thư mục cho cơ sở dữ liệu (cannot create folder): {exc}") from exc
-    kwargs: dict[str, object] = {}
+    # SQLite allows one writer at a time; several pooled connections writing at once
+    # spend their time in SQLite's busy-wait sleeps. One connection, used in turn by
+    # every task of the process, is faster and never sees "database is locked".
+    kwargs: dict[str, object] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
     if parsed.drivername.startswith("postgresql"):
         kwargs = {"pool_pre_ping": True, "connect_args": {"timeout": 5}}
     try:

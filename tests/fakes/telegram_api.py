@@ -279,3 +279,14 @@ class FakeTelegram:
         self.fail(body["method"], int(body["code"]), body["description"], int(body.get("times", 1)),
                   body.get("chat_id"), body.get("retry_after"))
         return JSONResponse({"ok": True})
+
+
+if __name__ == "__main__":  # a fake in its own process: python -m tests.fakes.telegram_api
+    import sys
+
+    server = FakeTelegram().start()
+    print(server.port, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our standard input
+    finally:
+        server.stop()

@@ -1,0 +1,128 @@
+"""Benchmark: Telegram questions per second, end to end, against an echo-bot baseline.
+
+The fake Bot API server runs in its own process (real HTTP on 127.0.0.1). For N
+questions (default 5,000, from distinct residents, texts from the dev set) it measures
+the time from injecting them until the fake has received every reply:
+- ours: fake → our poller → inbox (SQLite) → PTB Application → dispatcher → matcher →
+  question log (SQLite) → sendMessage;
+- baseline: python-telegram-bot's plain echo bot (Updater polling, `reply_text`).
+Run: `.venv/bin/python bench/telegram_throughput.py [N]`. Target: ours ≥ 0.5 × echo and
+≥ 300 questions/s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+import httpx  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.app import prepare  # noqa: E402
+from bot.channels.telegram import TelegramChannel  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+def questions(n: int) -> list[str]:
+    path = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    if not path.exists():
+        path = ROOT / "tests" / "data" / "residents.jsonl"
+    qs = [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [qs[i % len(qs)] for i in range(n)]
+
+
+class Fake:
+    """The fake server in a child process."""
+
+    def __enter__(self) -> Fake:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.telegram_api"], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        self.base = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+async def drive(fake: Fake, texts: list[str]) -> tuple[float, float]:
+    """Inject every question, wait for every reply; return (seconds, CPU seconds of this process)."""
+    n = len(texts)
+    async with httpx.AsyncClient(base_url=fake.base, timeout=30) as client:
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        for start in range(0, n, 500):
+            batch = [{"user": 100_000 + i, "text": texts[i]} for i in range(start, min(n, start + 500))]
+            await client.post("/_inject", json=batch)
+        while True:
+            sent = (await client.get("/_sent")).json()
+            if len(sent) >= n:
+                break
+            await asyncio.sleep(0.2)
+        return time.perf_counter() - t0, time.process_time() - cpu0
+
+
+async def run_ours(texts: list[str]) -> tuple[float, float]:
+    with Fake() as fake, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", telegram_bot_token=TOKEN,
+                            telegram_api_base_url=fake.base + "/bot", telegram_poll_timeout=1,
+                            flood_messages_per_minute=10_000)
+        assistant = await prepare(settings)
+        channel = TelegramChannel(settings, assistant.db, assistant.dispatcher.dispatch)
+        await channel.start()
+        try:
+            return await drive(fake, texts)
+        finally:
+            await channel.stop()
+            await assistant.db.dispose()
+
+
+async def run_echo(texts: list[str]) -> tuple[float, float]:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    with Fake() as fake:
+        app = ApplicationBuilder().token(TOKEN).base_url(fake.base + "/bot").build()
+        app.add_handler(MessageHandler(filters.TEXT, echo))
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(timeout=1)
+            try:
+                return await drive(fake, texts)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    texts = questions(n)
+    echo_s, echo_cpu = asyncio.run(run_echo(texts))
+    ours_s, ours_cpu = asyncio.run(run_ours(texts))
+    print(f"{n} questions, fake Bot API in its own process, python {sys.version.split()[0]}")
+    print(f"{'bot':<44} {'seconds':>8} {'per s':>8} {'CPU s':>7}")
+    print(f"{'baseline: PTB echo bot (Updater polling)':<44} {echo_s:>8.2f} {n / echo_s:>8.0f} {echo_cpu:>7.2f}")
+    print(f"{'ours: inbox + matcher + question log':<44} {ours_s:>8.2f} {n / ours_s:>8.0f} {ours_cpu:>7.2f}")
+    print(f"{'ratio ours / echo':<44} {'':>8} {echo_s / ours_s:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
