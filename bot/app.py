@@ -7,7 +7,9 @@ Run it with `cdsbot run` (uvicorn on HOST:PORT). Tests build it with `create_app
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -19,13 +21,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.base import Reply
 from bot.channels.web import WebChat
+from bot.handlers.team_reply import notification
 from bot.handlers import Dispatcher
 from bot.kb_files import read_dir
 from bot.services import areas as areas_service
+from bot.services import deliveries, teams
+from bot.services.worktime import is_working_time, load_holidays
 from bot.services.knowledge import KnowledgeBase, entry_count, import_groups
 from bot.settings import Settings
 from bot.storage.db import Database, open_database
+from bot.storage.models import utcnow
 
 __all__ = ["Assistant", "create_app", "prepare"]
 
@@ -40,19 +47,57 @@ class Assistant:
         self.db = db
         self.settings = settings
         self.kb = KnowledgeBase(db, settings)
-        self.dispatcher = Dispatcher(db, self.kb, settings)
+        self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push)
+        self.holidays = load_holidays(settings.knowledge_dir / "holidays.yaml")
+        self._ticker: asyncio.Task[None] | None = None
         self.telegram = None
         if settings.telegram_bot_token:
             from bot.channels.telegram import TelegramChannel
 
             self.telegram = TelegramChannel(settings, db, self.dispatcher.dispatch)
 
+    async def push(self, channel: str, chat: str, reply: Reply) -> bool:
+        """Send to a chat other than the one being answered (team members, later answers).
+        Telegram sends now; the web chat fetches it when the page next asks."""
+        if channel == "telegram" and self.telegram is not None:
+            return await self.telegram.send(chat, reply)
+        await deliveries.store(self.db, channel, chat, reply)
+        return channel == "web"
+
+    async def check_tickets(self, now: dt.datetime | None = None) -> tuple[int, int]:
+        """Remind teams of unclaimed tickets and escalate the old ones to the city.
+        Runs every TICKET_CHECK_SECONDS in working time; returns (reminded, escalated)."""
+        now = now or utcnow()
+        s = self.settings
+        if not is_working_time(now, s.team_working_hours, s.team_working_days, self.holidays):
+            return 0, 0
+        remind, escalate = await teams.due(self.db, now, dt.timedelta(hours=s.team_target_hours))
+        for view in remind:
+            for member in await teams.members_of(self.db, view.team_id or 0):
+                await self.push(member.channel, member.chat, notification(view, reminder=True))
+        for view in escalate:
+            logger.warning("ticket %s unclaimed for %s h: escalated to the city's admins", view.id, 2 * s.team_target_hours)
+        return len(remind), len(escalate)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.ticket_check_seconds)
+            try:
+                await self.check_tickets()
+            except Exception:
+                logger.exception("checking tickets failed")
+
     async def start_channels(self) -> None:
         if self.telegram is not None:
             await self.telegram.start()
+        self._ticker = asyncio.create_task(self._tick(), name="tickets")
 
     async def stop_channels(self) -> None:
         """Stop receiving and finish in-flight work; what is left stays in the inbox."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         if self.telegram is not None:
             await self.telegram.stop()
 
@@ -78,7 +123,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     async def dispatch(msg):  # type: ignore[no-untyped-def]
         return await state["assistant"].dispatcher.dispatch(msg)
 
-    web = WebChat(dispatch)
+    async def pending(session: str) -> list[Reply]:
+        return await deliveries.take(state["assistant"].db, "web", session)
+
+    web = WebChat(dispatch, pending)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

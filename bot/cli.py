@@ -217,6 +217,47 @@ async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_teams_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import teams
+
+    db = await _ready_db(settings)
+    try:
+        team_id = await teams.create_team(db, args.area_code, args.name)
+    finally:
+        await db.dispose()
+    print(team_id)
+    return 0
+
+
+async def cmd_teams_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import teams
+
+    db = await _ready_db(settings)
+    try:
+        code = await teams.create_invite(db, args.team_id, leader=args.leader)
+    finally:
+        await db.dispose()
+    print(code)
+    print(f"Người được mời gõ trong Telegram hoặc Zalo: /thamgia {code} (one-time code)", file=sys.stderr)
+    return 0
+
+
+async def cmd_teams_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import teams
+
+    db = await _ready_db(settings)
+    try:
+        rows = await teams.list_teams(db)
+        stats = {s["team"]: s for s in await teams.stats(db)}
+    finally:
+        await db.dispose()
+    for team_id, area_code, name, members in rows:
+        s = stats.get(name, {})
+        print(f"{team_id}\t{area_code}\t{name}\t{members} thành viên\t"
+              f"{s.get('received', 0)} nhận / {s.get('answered', 0)} đã trả lời / {s.get('promoted', 0)} đề xuất")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------
 
 Handler = Callable[[argparse.Namespace, Settings], "int | Coroutine[Any, Any, int]"]
@@ -269,6 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(ars, "import", "Nhập danh sách đơn vị từ CSV: code,kind,name (import areas).", cmd_areas_import)
     sp.add_argument("file", help="tệp CSV")
     add(ars, "list", "Liệt kê các đơn vị: MÃ<TAB>TÊN (list areas).", cmd_areas_list)
+
+    tm = sub.add_parser("teams", help="Tổ Công nghệ số cộng đồng (teams)", description="Tổ Công nghệ số cộng đồng (teams).")
+    tms = tm.add_subparsers(dest="teams_command", metavar="ACTION")
+    tms.required = True
+    sp = add(tms, "create", "Tạo tổ cho một phường, xã; in số của tổ (create a team, print its id).", cmd_teams_create)
+    sp.add_argument("area_code", metavar="AREA_CODE", help="mã phường, xã (cdsbot areas list)")
+    sp.add_argument("name", metavar="NAME", help="tên tổ, ví dụ: \"Tổ CNS phường Hải Châu\"")
+    sp = add(tms, "invite", "Tạo mã mời dùng một lần (one-time invite code).", cmd_teams_invite)
+    sp.add_argument("team_id", metavar="TEAM_ID", type=int)
+    sp.add_argument("--leader", action="store_true", help="mời làm tổ trưởng (as team leader)")
+    add(tms, "list", "Liệt kê các tổ, số thành viên và câu hỏi đã xử lý (list teams).", cmd_teams_list)
 
     from bot import cli_run
 

@@ -8,13 +8,15 @@ through the helpers here, so the rules of what is stored live in one place.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.channels.base import Reply
 from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -22,6 +24,10 @@ from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Ticket, utcnow
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "forget_resident"]
+
+
+async def _no_push(channel: str, chat: str, reply: Reply) -> bool:
+    return False
 
 
 @dataclass
@@ -32,6 +38,9 @@ class Context:
     kb: KnowledgeBase
     settings: Settings
     resident: Resident
+    # Send a message to another chat (a team member, a resident answered later):
+    # push(channel, chat, reply) -> delivered now (False: stored for later, or unreachable).
+    push: Callable[[str, str, Reply], Awaitable[bool]] = field(default=_no_push)
 
     @property
     def english(self) -> bool:

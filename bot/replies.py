@@ -62,8 +62,13 @@ TEXT = {
         "area_saved": "Đã ghi nhận: bạn ở {area}.",
         "ask_person": "Bạn muốn hỏi người thật điều gì? Hãy gõ câu hỏi.",
         "escalated": (
-            "Đã chuyển câu hỏi của bạn (số {ticket}) đến Tổ Công nghệ số cộng đồng {area}. "
+            "Đã chuyển câu hỏi của bạn (số {ticket}) đến {area}. "
             "Người của tổ sẽ trả lời ngay tại đây, thường trong giờ hành chính, chậm nhất khoảng {hours} giờ làm việc."
+        ),
+        "escalated_city": (
+            "Đã ghi nhận câu hỏi của bạn (số {ticket}). {area} chưa có Tổ Công nghệ số cộng đồng dùng trợ lý này, "
+            "nên câu hỏi được chuyển tới cán bộ của thành phố; câu trả lời sẽ gửi lại tại đây, có thể mất vài ngày làm việc. "
+            "Cần gấp, bạn gọi Tổng đài 1022."
         ),
         "no_question": "Tôi chưa có câu hỏi nào của bạn để chuyển. Bạn gõ câu hỏi trước nhé.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",
@@ -126,8 +131,13 @@ TEXT = {
         "area_saved": "Noted: you live in {area}.",
         "ask_person": "What would you like to ask a person? Type your question.",
         "escalated": (
-            "Your question (no. {ticket}) has been passed to the community digital team of {area}. "
+            "Your question (no. {ticket}) has been passed to {area}. "
             "A team member will answer here, usually during office hours, within about {hours} working hours."
+        ),
+        "escalated_city": (
+            "Your question (no. {ticket}) is recorded. {area} has no community digital team on this assistant yet, "
+            "so it goes to the city's staff; the answer will come here and may take a few working days. "
+            "If it is urgent, call the 1022 hotline."
         ),
         "no_question": "I have no question of yours to pass on yet. Please type your question first.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",

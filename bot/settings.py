@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")
+    team_working_hours: str = Field(default="07:30-17:00", description="Working hours of the teams (Asia/Ho_Chi_Minh); reminders only then")
+    team_working_days: str = Field(default="1-5", description="Working days of the teams, ISO weekday numbers (1 = Monday)")
+    ticket_check_seconds: int = Field(default=60, description="How often unclaimed tickets are checked for reminders and escalation")
     flood_messages_per_minute: int = Field(default=20, description="Messages a resident may send per minute before a polite slow-down reply")
     web_chat_origins: str = Field(default="", description="Comma-separated origins allowed to call the web chat API (CORS); empty: same origin only")
 

@@ -118,7 +118,7 @@ def test_out_of_scope_then_ask_a_person(page) -> None:  # type: ignore[no-untype
     page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
     assert "phường, xã nào" in last_bot(page)
     ask(page, "Hải Châu")
-    assert "Đã chuyển câu hỏi" in page.locator(".msg.bot").last.inner_text()
+    assert "Đã ghi nhận câu hỏi" in page.locator(".msg.bot").last.inner_text()
 
 
 def test_switch_to_english(page) -> None:  # type: ignore[no-untyped-def]

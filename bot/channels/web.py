@@ -48,8 +48,9 @@ class WebChat:
 
     name = "web"
 
-    def __init__(self, dispatch, ip_limit: int = 120) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, dispatch, pending=None, ip_limit: int = 120) -> None:  # type: ignore[no-untyped-def]
         self.dispatch = dispatch
+        self.pending = pending  # coroutine(session) -> replies waiting for this session (team answers)
         self.ip_limiter = SlidingWindow(ip_limit, 60.0)
 
     def routes(self) -> list[Route | Mount]:
@@ -57,11 +58,23 @@ class WebChat:
             Route("/", self.page, methods=["GET"]),
             Route("/chat/embed", self.page, methods=["GET"]),
             Route("/chat/api/messages", self.messages, methods=["POST"]),
+            Route("/chat/api/messages", self.fetch, methods=["GET"]),
             Mount("/chat/static", StaticFiles(directory=STATIC), name="chat-static"),
         ]
 
     async def page(self, request: Request) -> Response:
         return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    async def fetch(self, request: Request) -> Response:
+        """GET /chat/api/messages?session_id=…: replies that arrived later (a team's answer)."""
+        client = request.client.host if request.client else "?"
+        if not self.ip_limiter.allow(client):
+            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        session = request.query_params.get("session_id", "")
+        if not _SESSION.match(session):
+            return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
+        replies = await self.pending(session) if self.pending else []
+        return JSONResponse(encode(replies))
 
     async def messages(self, request: Request) -> Response:
         client = request.client.host if request.client else "?"

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, FloodGuard, load_resident
-from bot.handlers import area, escalate, feedback, general, menu, privacy, question
+from bot.handlers import area, escalate, feedback, general, menu, privacy, question, team_reply
 from bot.replies import ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -44,6 +44,8 @@ COMMANDS: dict[str, Handler] = {
     "khuvuc": area.handle_command,
     "hoi": escalate.handle_command,
     "xoadulieu": privacy.ask,
+    "thamgia": team_reply.join,
+    "traloi": team_reply.reply_command,
 }
 
 BUTTONS: list[tuple[str, Handler]] = [
@@ -56,11 +58,13 @@ BUTTONS: list[tuple[str, Handler]] = [
     (area.AREA, area.handle_button),
     (general.LANG, general.set_language),
     (privacy.DELETE, privacy.confirm),
+    (team_reply.TEAM, team_reply.button),
 ]
 
 PENDING: dict[str, Handler] = {
     area.PENDING: area.handle_text,
     escalate.PENDING: escalate.handle_text,
+    team_reply.PENDING_MOVE: team_reply.move_text,
 }
 
 
@@ -72,8 +76,16 @@ class Dispatcher:
         flood: per-resident rate limit (20 messages a minute by default).
     """
 
-    def __init__(self, db: Database, kb: KnowledgeBase, settings: Settings, flood: FloodGuard | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kb: KnowledgeBase,
+        settings: Settings,
+        flood: FloodGuard | None = None,
+        push: Callable[[str, str, Reply], Awaitable[bool]] | None = None,
+    ) -> None:
         self.db = db
+        self.push = push
         self.kb = kb
         self.settings = settings
         self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0)
@@ -82,6 +94,8 @@ class Dispatcher:
         """The replies to one incoming message (never raises for a resident's input)."""
         resident = await load_resident(self.db, msg.channel, msg.user, msg.display_name)
         ctx = Context(self.db, self.kb, self.settings, resident)
+        if self.push is not None:
+            ctx.push = self.push
         # Typed messages count toward the flood limit; taps on buttons are cheap and
         # a resident browsing the menu quickly must not be told to slow down.
         if msg.button is None and not self.flood.allow(f"{msg.channel}:{msg.user}"):

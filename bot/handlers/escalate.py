@@ -8,6 +8,7 @@ from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
 from bot.replies import t
+from bot.services import teams
 from bot.storage.models import Ticket
 
 PENDING = "person"
@@ -45,14 +46,19 @@ async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def create(ctx: Context) -> list[Reply]:
+    """Make the ticket, tell the area's team, and tell the resident what to expect."""
+    from bot.handlers.team_reply import notification
+
     last = ctx.state.get("last_question") or {}
     text = last.get("text")
     if not text:
         return [Reply(t(ctx.english)["no_question"])]
+    team = await teams.team_for_area(ctx.db, ctx.resident.area_code)
     async with ctx.db.session() as session, session.begin():
         ticket = Ticket(
-            resident_id=ctx.resident.id, channel=ctx.resident.channel, chat=ctx.state.get("chat", ctx.resident.platform_user_id),
+            resident_id=ctx.resident.id, channel=ctx.resident.channel, chat=ctx.resident.platform_user_id,
             area_code=ctx.resident.area_code, question=text, suggestions=list(last.get("suggestions") or []),
+            display_name=ctx.resident.display_name, team_id=team[0] if team else None,
         )
         session.add(ticket)
         await session.flush()
@@ -60,5 +66,13 @@ async def create(ctx: Context) -> list[Reply]:
     state = ctx.state
     state.pop("last_question", None)
     await save_resident(ctx.db, ctx.resident, state=state)
-    label = await area.label_of(ctx, ctx.resident.area_code)
-    return [Reply(t(ctx.english)["escalated"].format(ticket=ticket_id, area=label, hours=ctx.settings.team_target_hours))]
+    view = await teams.ticket(ctx.db, ticket_id)
+    if team is not None and view is not None:
+        for member in await teams.members_of(ctx.db, team[0]):
+            await ctx.push(member.channel, member.chat, notification(view))
+        label = team[1]
+        key = "escalated"
+    else:
+        label = await area.label_of(ctx, ctx.resident.area_code)
+        key = "escalated_city"
+    return [Reply(t(ctx.english)[key].format(ticket=ticket_id, area=label, hours=ctx.settings.team_target_hours))]

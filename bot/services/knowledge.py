@@ -144,6 +144,9 @@ async def entry_count(db: Database) -> int:
 async def save_entry(db: Database, entry: Entry, group_id: str, by: str) -> None:
     """Create or change one entry (admin edits, team proposals), with history."""
     async with db.session() as session, session.begin():
+        if await session.get(KbGroup, group_id) is None:  # e.g. "de-xuat": entries proposed by teams
+            session.add(KbGroup(id=group_id, title="Đề xuất từ Tổ CNS", title_en="Proposed by teams", pillar="chung", position=999))
+            await session.flush()
         existing = await session.get(KbEntry, entry.id)
         after = entry.to_dict()
         if existing is None:

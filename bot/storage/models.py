@@ -147,7 +147,17 @@ class Ticket(Base):
     area_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     question: Mapped[str] = mapped_column(Text)
     suggestions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the assistant's best guesses
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # see bot/services/teams.py
+    display_name: Mapped[str] = mapped_column(String(100), default="")  # what team members see of the resident
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)  # None: the city
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("team_members.id", ondelete="SET NULL"), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("team_members.id", ondelete="SET NULL"), nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    proposed_entry_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AdminUser(Base):
@@ -177,3 +187,55 @@ class InboxItem(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received | done | failed
+
+
+class Team(Base):
+    """The Tổ Công nghệ số cộng đồng of one area."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    """A chat account (Telegram or Zalo) that belongs to a team."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id", name="uq_member_channel_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    chat: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(16), default="member")  # leader | member
+    joined_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TeamInvite(Base):
+    """A one-time code that links a chat account to a team (`/thamgia <code>`)."""
+
+    __tablename__ = "team_invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Delivery(Base):
+    """A message for a resident that the channel cannot push (the web chat fetches them)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

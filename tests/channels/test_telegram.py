@@ -162,7 +162,7 @@ async def test_unknown_then_a_person_of_the_ward(chat: Chat) -> None:
     ask = await chat.press("h:ask")
     assert "phường, xã nào" in text_of(ask)
     done = await chat.say("Tra My", replies=2)
-    assert "Đã chuyển câu hỏi" in text_of(done) and "Trà My" in text_of(done)
+    assert "Đã ghi nhận câu hỏi" in text_of(done) and "Trà My" in text_of(done)
 
 
 @pytest.mark.asyncio
@@ -170,7 +170,7 @@ async def test_commands_hoi_khuvuc_ngonngu_trogiup_xoadulieu(chat: Chat) -> None
     assert "/menu" in text_of(await chat.say("/trogiup"))
     assert "điều gì" in text_of(await chat.say("/hoi"))
     assert "phường, xã nào" in text_of(await chat.say("Cho hỏi xã tôi bao giờ có wifi công cộng?"))
-    assert "Đã chuyển" in text_of(await chat.say("Sơn Trà", replies=2))
+    assert "Đã ghi nhận" in text_of(await chat.say("Sơn Trà", replies=2))
     assert "phường, xã nào" in text_of(await chat.say("/khuvuc"))
     assert "Hải Châu" in text_of(await chat.say("hai chau"))
     choose = await chat.say("/ngonngu")

@@ -72,3 +72,8 @@ def test_page_and_widget_are_served(client: TestClient) -> None:
     assert page.status_code == 200 and 'aria-live="polite"' in page.text and '<label for="text"' in page.text
     assert "iframe" in client.get("/chat/static/widget.js").text
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_fetching_later_replies(client: TestClient) -> None:
+    assert client.get("/chat/api/messages", params={"session_id": SESSION}).json() == {"replies": []}
+    assert client.get("/chat/api/messages", params={"session_id": "bad"}).status_code == 400

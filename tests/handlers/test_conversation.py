@@ -79,7 +79,7 @@ async def test_unknown_question_goes_to_a_person_after_asking_the_ward(bot: Assi
     again = await send(bot, "/hoi")
     assert "điều gì" in texts(again)
     more = await send(bot, "Cho hỏi xã tôi bao giờ có sóng 5G?")
-    assert "đã chuyển" in texts(more).lower()
+    assert "đã ghi nhận" in texts(more).lower()
 
 
 @pytest.mark.asyncio
@@ -170,3 +170,23 @@ async def test_choosing_a_ward_by_button(bot: Assistant) -> None:
         assert (await s.scalar(select(Resident.area_code))) == "xa-hoa-vang"
     unknown = await send(bot, btn="a:khong-co")
     assert "phường, xã nào" in texts(unknown)
+
+
+@pytest.mark.asyncio
+async def test_a_team_answer_waits_for_a_web_resident(bot: Assistant) -> None:
+    from bot.services import deliveries, teams
+
+    team = await teams.create_team(bot.db, "phuong-an-hai", "Tổ CNS phường An Hải")
+    code = await teams.create_invite(bot.db, team)
+    member = make_incoming(f"/thamgia {code}", user="m1", channel="zalo")
+    assert "Chào mừng" in texts(await bot.dispatcher.dispatch(member))
+    await send(bot, "khi nào có sóng 5G ở khu phố tôi", user="webuser0000000001")
+    await send(bot, btn="h:ask", user="webuser0000000001")
+    done = await send(bot, "An Hải", user="webuser0000000001")
+    assert "Tổ CNS phường An Hải" in texts(done)
+    number = int(texts(done).split("(số ")[1].split(")")[0])
+    reply = await bot.dispatcher.dispatch(make_incoming(f"/traloi {number} Quý sau có sóng.", user="m1", channel="zalo"))
+    assert "Đã gửi câu trả lời" in texts(reply)
+    waiting = await deliveries.take(bot.db, "web", "webuser0000000001")
+    assert len(waiting) == 1 and "Quý sau có sóng" in waiting[0].text and "Tổ CNS phường An Hải" in waiting[0].text
+    assert await deliveries.take(bot.db, "web", "webuser0000000001") == []  # delivered once

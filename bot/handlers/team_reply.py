@@ -1,0 +1,132 @@
+"""What a Tổ CNS member does in the chat: join with a code, take a ticket, answer it
+(the answer reaches the resident in their own chat), pass it on, mark it out of scope,
+or propose the answer as a new FAQ entry. Members see the question and the resident's
+display name only, never a phone number or a platform id."""
+
+from __future__ import annotations
+
+from bot.channels.base import Button, Incoming, Reply
+from bot.conversation import Context, save_resident
+from bot.handlers import area
+from bot.replies import RATE
+from bot.services import teams
+
+TEAM = "t:"  # t:claim:<id> | t:reject:<id> | t:propose:<id> | t:move:<id>
+PENDING_MOVE = "move"
+
+
+def ticket_buttons(ticket_id: int) -> tuple[Button, ...]:
+    return (
+        Button("Nhận", f"{TEAM}claim:{ticket_id}"),
+        Button("Chuyển", f"{TEAM}move:{ticket_id}"),
+        Button("Không thuộc phạm vi", f"{TEAM}reject:{ticket_id}"),
+    )
+
+
+def notification(t: teams.TicketView, reminder: bool = False) -> Reply:
+    head = "⏰ Nhắc: câu hỏi chưa ai nhận" if reminder else "📩 Câu hỏi mới cho Tổ"
+    guesses = f"\nTrợ lý đoán gần với: {', '.join(t.suggestions)}" if t.suggestions else ""
+    text = (
+        f"{head} (số {t.id})\nNgười hỏi: {t.display_name or 'cư dân'}\n\n{t.question}{guesses}\n\n"
+        f"Trả lời bằng lệnh: /traloi {t.id} <nội dung>"
+    )
+    return Reply(text, buttons=ticket_buttons(t.id))
+
+
+async def join(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/thamgia <mã>: link this chat account to a team."""
+    code = (msg.text or "").partition(" ")[2].strip()
+    if not code:
+        return [Reply("Gõ /thamgia kèm mã mời, ví dụ: /thamgia 1A2B3C4D")]
+    member = await teams.join(ctx.db, code, msg.channel, msg.user, msg.chat, msg.display_name)
+    if member is None:
+        return [Reply("Mã mời không đúng hoặc đã được dùng. Bạn xin mã mới từ tổ trưởng hoặc quản trị viên.")]
+    role = "tổ trưởng" if member.role == "leader" else "thành viên"
+    return [Reply(f"Chào mừng bạn là {role} của {member.team_name}. Câu hỏi của người dân trong phường, xã sẽ được gửi tới bạn tại đây.")]
+
+
+async def reply_command(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/traloi <số> <nội dung>: answer a ticket; the resident gets it in their chat."""
+    member = await teams.member_of(ctx.db, msg.channel, msg.user)
+    if member is None:
+        return [Reply("Lệnh này dành cho thành viên Tổ Công nghệ số cộng đồng.")]
+    _, _, rest = (msg.text or "").partition(" ")
+    number, _, text = rest.strip().partition(" ")
+    if not number.isdigit() or not text.strip():
+        return [Reply("Cách dùng: /traloi <số câu hỏi> <nội dung trả lời>")]
+    t = await teams.ticket(ctx.db, int(number))
+    if t is None or t.team_id != member.team_id:
+        return [Reply(f"Không có câu hỏi số {number} của tổ bạn.")]
+    if not await teams.answer(ctx.db, t.id, member, text.strip()):
+        return [Reply(f"Câu hỏi số {t.id} không còn chờ trả lời (trạng thái: {t.status}).")]
+    delivered = False
+    if t.chat:
+        delivered = await ctx.push(t.channel, t.chat, Reply(
+            f"Trả lời từ {member.team_name} cho câu hỏi của bạn (số {t.id}):\n\n{text.strip()}",
+            buttons=(Button("👍 Hữu ích", f"{RATE}up:ticket-{t.id}"), Button("👎 Chưa đúng", f"{RATE}down:ticket-{t.id}")),
+        ))
+    status = "Đã gửi câu trả lời tới người hỏi." if delivered else "Đã lưu câu trả lời; người hỏi sẽ nhận khi quay lại."
+    return [Reply(status, buttons=(Button("Đề xuất thành câu hỏi thường gặp", f"{TEAM}propose:{t.id}"),))]
+
+
+async def button(msg: Incoming, ctx: Context) -> list[Reply]:
+    """Nhận / Chuyển / Không thuộc phạm vi / Đề xuất."""
+    member = await teams.member_of(ctx.db, msg.channel, msg.user)
+    if member is None:
+        return [Reply("Nút này dành cho thành viên Tổ Công nghệ số cộng đồng.")]
+    action, _, number = (msg.button or "")[len(TEAM):].partition(":")
+    t = await teams.ticket(ctx.db, int(number)) if number.isdigit() else None
+    if t is None or t.team_id != member.team_id:
+        return [Reply("Câu hỏi này không thuộc tổ của bạn.")]
+    if action == "claim":
+        if await teams.claim(ctx.db, t.id, member):
+            return [Reply(f"Bạn đã nhận câu hỏi số {t.id}. Trả lời bằng: /traloi {t.id} <nội dung>")]
+        return [Reply(f"Câu hỏi số {t.id} đã có người khác nhận hoặc đã được trả lời.")]
+    if action == "reject":
+        if await teams.reject(ctx.db, t.id, member):
+            if t.chat:
+                await ctx.push(t.channel, t.chat, Reply(
+                    f"{member.team_name} cho biết câu hỏi số {t.id} không thuộc phạm vi hỗ trợ của tổ. "
+                    "Bạn có thể gọi Tổng đài 1022 để được hướng dẫn nơi hỏi."))
+            return [Reply(f"Đã đánh dấu câu hỏi số {t.id} là không thuộc phạm vi.")]
+        return [Reply(f"Câu hỏi số {t.id} đã được xử lý.")]
+    if action == "propose":
+        entry_id = await teams.propose(ctx.db, t.id, member)
+        if entry_id is None:
+            return [Reply("Chỉ đề xuất được câu hỏi tổ bạn đã trả lời.")]
+        return [Reply(f"Đã gửi đề xuất ({entry_id}) để biên tập viên của thành phố xem xét. Cảm ơn tổ!")]
+    if action == "move":
+        state = ctx.state
+        state["pending"] = PENDING_MOVE
+        state["move_ticket"] = t.id
+        await save_resident(ctx.db, ctx.resident, state=state)
+        return [Reply("Chuyển câu hỏi cho phường, xã nào? Gõ tên, hoặc gõ \"thành phố\" để chuyển lên thành phố.")]
+    return [Reply("Không rõ thao tác.")]
+
+
+async def move_text(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The area typed after "Chuyển"."""
+    state = ctx.state
+    ticket_id = int(state.pop("move_ticket", 0) or 0)
+    state.pop("pending", None)
+    await save_resident(ctx.db, ctx.resident, state=state)
+    member = await teams.member_of(ctx.db, msg.channel, msg.user)
+    if member is None or not ticket_id:
+        return [Reply("Không có câu hỏi nào đang chờ chuyển.")]
+    typed = (msg.text or "").strip()
+    code: str | None = None
+    label = "thành phố"
+    if typed.lower() not in ("thành phố", "thanh pho", "tp", "city"):
+        found = area.find_area(typed, await area.list_areas(ctx.db))
+        if not found or found[0][1] < 80:
+            return [Reply("Tôi chưa tìm thấy phường, xã đó; câu hỏi chưa được chuyển. Bấm Chuyển và gõ lại tên.")]
+        code, label = found[0][0].code, found[0][0].label
+    ok, target = await teams.transfer(ctx.db, ticket_id, member, code)
+    if not ok:
+        return [Reply(f"Câu hỏi số {ticket_id} không chuyển được (đã được xử lý).")]
+    t = await teams.ticket(ctx.db, ticket_id)
+    if target is not None and t is not None:
+        for m in await teams.members_of(ctx.db, target[0]):
+            await ctx.push(m.channel, m.chat, notification(t))
+        return [Reply(f"Đã chuyển câu hỏi số {ticket_id} cho {target[1]}.")]
+    return [Reply(f"Đã chuyển câu hỏi số {ticket_id} lên {label}; quản trị viên thành phố sẽ xử lý.")]
