@@ -47,7 +47,7 @@ class Assistant:
         self.db = db
         self.settings = settings
         self.kb = KnowledgeBase(db, settings)
-        self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push)
+        self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push, pending=self.pending)
         self.holidays = load_holidays(settings.knowledge_dir / "holidays.yaml")
         self._ticker: asyncio.Task[None] | None = None
         self.telegram = None
@@ -59,10 +59,17 @@ class Assistant:
     async def push(self, channel: str, chat: str, reply: Reply) -> bool:
         """Send to a chat other than the one being answered (team members, later answers).
         Telegram sends now; the web chat fetches it when the page next asks."""
-        if channel == "telegram" and self.telegram is not None:
-            return await self.telegram.send(chat, reply)
-        await deliveries.store(self.db, channel, chat, reply)
+        if channel == "telegram" and self.telegram is not None and await self.telegram.send(chat, reply):
+            return True
+        await deliveries.store(self.db, channel, chat, reply)  # handed over with their next message
         return channel == "web"
+
+    async def pending(self, channel: str, chat: str) -> list[Reply]:
+        """Messages stored for a chat that a push could not deliver (the web chat's page
+        fetches its own)."""
+        if channel == "web":
+            return []
+        return await deliveries.take(self.db, channel, chat)
 
     async def check_tickets(self, now: dt.datetime | None = None) -> tuple[int, int]:
         """Remind teams of unclaimed tickets and escalate the old ones to the city.

@@ -65,6 +65,7 @@ PENDING: dict[str, Handler] = {
     area.PENDING: area.handle_text,
     escalate.PENDING: escalate.handle_text,
     team_reply.PENDING_MOVE: team_reply.move_text,
+    team_reply.PENDING_ANSWER: team_reply.answer_text,
 }
 
 
@@ -83,9 +84,11 @@ class Dispatcher:
         settings: Settings,
         flood: FloodGuard | None = None,
         push: Callable[[str, str, Reply], Awaitable[bool]] | None = None,
+        pending: Callable[[str, str], Awaitable[list[Reply]]] | None = None,
     ) -> None:
         self.db = db
         self.push = push
+        self.pending = pending
         self.kb = kb
         self.settings = settings
         self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0)
@@ -101,7 +104,12 @@ class Dispatcher:
         if msg.button is None and not self.flood.allow(f"{msg.channel}:{msg.user}"):
             return [Reply(t(ctx.english)["flood"])]
         handler = self.route(msg, ctx)
-        return await handler(msg, ctx)
+        replies = await handler(msg, ctx)
+        # Answers that could not reach this resident earlier (blocked for a while, a closed
+        # platform window) are handed over with their next message.
+        if self.pending is not None and resident.waiting:
+            replies += await self.pending(msg.channel, msg.chat)
+        return replies
 
     def route(self, msg: Incoming, ctx: Context) -> Handler:
         if msg.button is not None:

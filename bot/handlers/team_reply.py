@@ -11,13 +11,15 @@ from bot.handlers import area
 from bot.replies import RATE
 from bot.services import teams
 
-TEAM = "t:"  # t:claim:<id> | t:reject:<id> | t:propose:<id> | t:move:<id>
+TEAM = "t:"  # t:claim:<id> | t:answer:<id> | t:reject:<id> | t:propose:<id> | t:move:<id>
 PENDING_MOVE = "move"
+PENDING_ANSWER = "answer"
 
 
 def ticket_buttons(ticket_id: int) -> tuple[Button, ...]:
     return (
         Button("Nhận", f"{TEAM}claim:{ticket_id}"),
+        Button("Trả lời", f"{TEAM}answer:{ticket_id}"),
         Button("Chuyển", f"{TEAM}move:{ticket_id}"),
         Button("Không thuộc phạm vi", f"{TEAM}reject:{ticket_id}"),
     )
@@ -54,15 +56,31 @@ async def reply_command(msg: Incoming, ctx: Context) -> list[Reply]:
     number, _, text = rest.strip().partition(" ")
     if not number.isdigit() or not text.strip():
         return [Reply("Cách dùng: /traloi <số câu hỏi> <nội dung trả lời>")]
-    t = await teams.ticket(ctx.db, int(number))
+    return await _answer(ctx, member, int(number), text.strip())
+
+
+async def answer_text(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The text a member types after pressing "Trả lời"."""
+    state = ctx.state
+    number = int(state.pop("answer_ticket", 0) or 0)
+    state.pop("pending", None)
+    await save_resident(ctx.db, ctx.resident, state=state)
+    member = await teams.member_of(ctx.db, msg.channel, msg.user)
+    if member is None or not number or not (msg.text or "").strip():
+        return [Reply("Không có câu hỏi nào đang chờ bạn trả lời.")]
+    return await _answer(ctx, member, number, (msg.text or "").strip())
+
+
+async def _answer(ctx: Context, member: teams.Member, number: int, text: str) -> list[Reply]:
+    t = await teams.ticket(ctx.db, number)
     if t is None or t.team_id != member.team_id:
         return [Reply(f"Không có câu hỏi số {number} của tổ bạn.")]
-    if not await teams.answer(ctx.db, t.id, member, text.strip()):
+    if not await teams.answer(ctx.db, t.id, member, text):
         return [Reply(f"Câu hỏi số {t.id} không còn chờ trả lời (trạng thái: {t.status}).")]
     delivered = False
     if t.chat:
         delivered = await ctx.push(t.channel, t.chat, Reply(
-            f"Trả lời từ {member.team_name} cho câu hỏi của bạn (số {t.id}):\n\n{text.strip()}",
+            f"Trả lời từ {member.team_name} cho câu hỏi của bạn (số {t.id}):\n\n{text}",
             buttons=(Button("👍 Hữu ích", f"{RATE}up:ticket-{t.id}"), Button("👎 Chưa đúng", f"{RATE}down:ticket-{t.id}")),
         ))
     status = "Đã gửi câu trả lời tới người hỏi." if delivered else "Đã lưu câu trả lời; người hỏi sẽ nhận khi quay lại."
@@ -82,6 +100,12 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
         if await teams.claim(ctx.db, t.id, member):
             return [Reply(f"Bạn đã nhận câu hỏi số {t.id}. Trả lời bằng: /traloi {t.id} <nội dung>")]
         return [Reply(f"Câu hỏi số {t.id} đã có người khác nhận hoặc đã được trả lời.")]
+    if action == "answer":
+        state = ctx.state
+        state["pending"] = PENDING_ANSWER
+        state["answer_ticket"] = t.id
+        await save_resident(ctx.db, ctx.resident, state=state)
+        return [Reply(f"Gõ câu trả lời cho câu hỏi số {t.id}; tôi sẽ gửi tới người hỏi.")]
     if action == "reject":
         if await teams.reject(ctx.db, t.id, member):
             if t.chat:

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from bot.channels.base import Button, Link, Reply
 from bot.storage.db import Database
-from bot.storage.models import Delivery, utcnow
+from bot.storage.models import Delivery, Resident, utcnow
 
 __all__ = ["store", "take"]
 
@@ -20,6 +20,10 @@ async def store(db: Database, channel: str, chat: str, reply: Reply) -> None:
     }
     async with db.session() as session, session.begin():
         session.add(Delivery(channel=channel, chat=chat, payload=payload))
+        # Private chats: the chat id is the resident's id on the platform.
+        await session.execute(
+            update(Resident).where(Resident.channel == channel, Resident.platform_user_id == chat).values(waiting=True)
+        )
 
 
 async def take(db: Database, channel: str, chat: str) -> list[Reply]:
@@ -31,6 +35,9 @@ async def take(db: Database, channel: str, chat: str) -> list[Reply]:
         )).all()
         if rows:
             await session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows])).values(delivered_at=utcnow()))
+        await session.execute(
+            update(Resident).where(Resident.channel == channel, Resident.platform_user_id == chat).values(waiting=False)
+        )
     return [
         Reply(r.payload["text"], tuple(Button(**b) for b in r.payload.get("buttons", [])),
               tuple(Link(**x) for x in r.payload.get("links", [])))

@@ -231,15 +231,39 @@ async def due(db: Database, now: dt.datetime, target: dt.timedelta) -> tuple[lis
 
 
 async def stats(db: Database) -> list[dict[str, object]]:
-    """Per team: tickets received, claimed, answered, answers promoted to the KB."""
+    """Per team, and per member within it: tickets received, claimed, answered, median
+    hours to the answer, answers promoted to the knowledge base (the plan wants to
+    recognise volunteers)."""
     async with db.session() as session:
-        rows = (await session.execute(
-            select(
-                Team.name,
-                func.count(Ticket.id),
-                func.count(Ticket.claimed_at),
-                func.count(Ticket.answered_at).filter(Ticket.status == "answered"),
-                func.count(Ticket.proposed_entry_id),
-            ).outerjoin(Ticket, Ticket.team_id == Team.id).group_by(Team.id).order_by(Team.id)
-        )).all()
-    return [{"team": n, "received": r, "claimed": c, "answered": a, "promoted": p} for n, r, c, a, p in rows]
+        team_rows = (await session.scalars(select(Team).order_by(Team.id))).all()
+        tickets = (await session.scalars(select(Ticket).where(Ticket.team_id.is_not(None)))).all()
+        members = {m.id: m for m in (await session.scalars(select(TeamMember))).all()}
+
+    def hours(t: Ticket) -> float | None:
+        if t.answered_at is None or t.status != "answered":
+            return None
+        return (t.answered_at - t.created_at).total_seconds() / 3600
+
+    def median(values: list[float]) -> float | None:
+        if not values:
+            return None
+        v = sorted(values)
+        mid = len(v) // 2
+        return round(v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2, 2)
+
+    out: list[dict[str, object]] = []
+    for team in team_rows:
+        mine = [t for t in tickets if t.team_id == team.id]
+        answered = [t for t in mine if t.status == "answered"]
+        per_member = []
+        for m in (m for m in members.values() if m.team_id == team.id):
+            by = [t for t in answered if t.answered_by == m.id]
+            per_member.append({"member": m.display_name, "answered": len(by),
+                               "promoted": sum(1 for t in by if t.proposed_entry_id),
+                               "median_hours": median([h for t in by if (h := hours(t)) is not None])})
+        out.append({
+            "team": team.name, "received": len(mine), "claimed": sum(1 for t in mine if t.claimed_at),
+            "answered": len(answered), "promoted": sum(1 for t in mine if t.proposed_entry_id),
+            "median_hours": median([h for t in answered if (h := hours(t)) is not None]), "members": per_member,
+        })
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -112,6 +112,8 @@ class Resident(Base):
     # Conversation state: what the assistant is waiting for (e.g. the ward name before
     # passing a question on), and the last question asked.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Messages wait for this resident in `deliveries` (handed over with their next message).
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class QuestionLog(Base):

@@ -179,5 +179,30 @@ async def test_team_statistics(world) -> None:  # type: ignore[no-untyped-def]
     rows = {r["team"]: r for r in await teams.stats(assistant.db)}
     assert rows["Tổ CNS phường Hải Châu"]["received"] == 1 and rows["Tổ CNS phường Hải Châu"]["answered"] == 1
     assert rows["Tổ CNS phường Sơn Trà"]["received"] == 0
+    hai_chau = rows["Tổ CNS phường Hải Châu"]
+    assert isinstance(hai_chau["median_hours"], float) and hai_chau["median_hours"] < 1
+    assert sorted(m["answered"] for m in hai_chau["members"]) == [0, 1]  # type: ignore[union-attr]
     async with assistant.db.session() as s:
         assert len((await s.scalars(select(Ticket))).all()) == 1
+
+
+@pytest.mark.asyncio
+async def test_answer_button_then_text(world) -> None:  # type: ignore[no-untyped-def]
+    chat, _, fake = world
+    number = await escalate(chat)
+    assert "Gõ câu trả lời" in text_of(await chat.press(f"t:answer:{number}", user=MEMBER2))
+    before = len(fake.sent(RESIDENT))
+    assert "Đã gửi" in text_of(await chat.say("Bạn hỏi nhà mạng gần nhất nhé.", user=MEMBER2))
+    await chat.until(lambda: len(fake.sent(RESIDENT)) > before)
+    assert "nhà mạng gần nhất" in fake.sent(RESIDENT)[-1]["text"]
+
+
+@pytest.mark.asyncio
+async def test_an_answer_that_cannot_be_delivered_waits_for_the_next_message(world) -> None:  # type: ignore[no-untyped-def]
+    chat, _, fake = world
+    number = await escalate(chat)
+    fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=RESIDENT, times=1)
+    saved = await chat.say(f"/traloi {number} Câu trả lời đến muộn.", user=MEMBER)
+    assert "sẽ nhận khi quay lại" in text_of(saved)
+    later = await chat.say("xin chào", replies=2)
+    assert "Câu trả lời đến muộn" in text_of(later)
