@@ -127,7 +127,12 @@ def decode(update: Update) -> Incoming | None:
     if msg is None or msg.from_user is None:
         return None
     text = msg.text if msg.text is not None else msg.caption
-    return Incoming("telegram", str(msg.from_user.id), str(msg.chat.id), text=text, display_name=msg.from_user.first_name or "")
+    meta = {}
+    replied = msg.reply_to_message
+    if replied is not None and replied.text:
+        meta["reply_to"] = replied.text[:300]  # a team member replying to a notification
+    return Incoming("telegram", str(msg.from_user.id), str(msg.chat.id), text=text,
+                    display_name=msg.from_user.first_name or "", meta=meta)
 
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]

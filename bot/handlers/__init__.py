@@ -125,4 +125,6 @@ class Dispatcher:
         pending = ctx.state.get("pending")
         if pending in PENDING:
             return PENDING[pending]
+        if team_reply.replied_ticket(msg) is not None:
+            return team_reply.reply_to_notification
         return question.handle

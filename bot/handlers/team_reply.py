@@ -5,6 +5,8 @@ display name only, never a phone number or a platform id."""
 
 from __future__ import annotations
 
+import re
+
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
@@ -33,6 +35,28 @@ def notification(t: teams.TicketView, reminder: bool = False) -> Reply:
         f"Trả lời bằng lệnh: /traloi {t.id} <nội dung>"
     )
     return Reply(text, buttons=ticket_buttons(t.id))
+
+
+_NUMBER = re.compile(r"\(số (\d+)\)")
+
+
+def replied_ticket(msg: Incoming) -> int | None:
+    """The ticket a message replies to, when it quotes a notification ("… (số 12) …")."""
+    found = _NUMBER.search(msg.meta.get("reply_to", "")) if msg.meta else None
+    return int(found.group(1)) if found else None
+
+
+async def reply_to_notification(msg: Incoming, ctx: Context) -> list[Reply]:
+    """A member's reply (in the platform's sense) to a notification answers that ticket."""
+    member = await teams.member_of(ctx.db, msg.channel, msg.user)
+    number = replied_ticket(msg)
+    if member is None or number is None:  # a resident replying to our message: a question
+        from bot.handlers import question
+
+        return await question.handle(msg, ctx)
+    if not (msg.text or "").strip():
+        return [Reply("Để trả lời, dùng: /traloi <số câu hỏi> <nội dung>")]
+    return await _answer(ctx, member, number, (msg.text or "").strip())
 
 
 async def join(msg: Incoming, ctx: Context) -> list[Reply]:

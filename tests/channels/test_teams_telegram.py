@@ -206,3 +206,25 @@ async def test_an_answer_that_cannot_be_delivered_waits_for_the_next_message(wor
     assert "sẽ nhận khi quay lại" in text_of(saved)
     later = await chat.say("xin chào", replies=2)
     assert "Câu trả lời đến muộn" in text_of(later)
+
+
+@pytest.mark.asyncio
+async def test_replying_to_the_notification_answers_the_ticket(world) -> None:  # type: ignore[no-untyped-def]
+    chat, _, fake = world
+    number = await escalate(chat)
+    note = fake.sent(MEMBER)[-1]["text"]
+    before = len(fake.sent(RESIDENT))
+    sent = await chat._exchange(lambda: fake.message(MEMBER, "Tuần sau tổ đến tận nhà hướng dẫn.", reply_to=note),
+                                MEMBER, 1)
+    assert "Đã gửi câu trả lời" in text_of(sent)
+    await chat.until(lambda: len(fake.sent(RESIDENT)) > before)
+    assert "tận nhà" in fake.sent(RESIDENT)[-1]["text"] and f"(số {number})" in fake.sent(RESIDENT)[-1]["text"]
+
+
+@pytest.mark.asyncio
+async def test_a_resident_replying_to_the_bot_is_just_asking(world) -> None:  # type: ignore[no-untyped-def]
+    chat, _, fake = world
+    await escalate(chat)
+    confirmation = fake.sent(RESIDENT)[-1]["text"]
+    sent = await chat._exchange(lambda: fake.message(RESIDENT, "VNeID là gì?", reply_to=confirmation), RESIDENT, 1)
+    assert "Bộ Công an" in text_of(sent)

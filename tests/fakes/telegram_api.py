@@ -136,8 +136,11 @@ class FakeTelegram:
             **content,
         }
 
-    def message(self, user: int, text: str) -> dict[str, Any]:
+    def message(self, user: int, text: str, reply_to: str | None = None) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
+        if reply_to is not None:  # the user replies to one of the bot's messages
+            content["reply_to_message"] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                           "chat": {"id": user, "type": "private"}, "from": BOT_USER, "text": reply_to}
         if text.startswith("/"):
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._push({"message": self._message(user, **content)})
