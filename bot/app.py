@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.base import Reply
+from bot.campaigns.sender import Sender
+from bot.channels.base import Delivered, Outcome, Reply
 from bot.channels.web import WebChat
 from bot.handlers.team_reply import notification
 from bot.handlers import Dispatcher
@@ -50,6 +52,8 @@ class Assistant:
         self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push, pending=self.pending)
         self.holidays = load_holidays(settings.knowledge_dir / "holidays.yaml")
         self._ticker: asyncio.Task[None] | None = None
+        self._sending: asyncio.Task[None] | None = None
+        self.sender: Sender | None = None
         self.telegram = None
         if settings.telegram_bot_token:
             from bot.channels.telegram import TelegramChannel
@@ -94,10 +98,23 @@ class Assistant:
             except Exception:
                 logger.exception("checking tickets failed")
 
+    async def deliver_web(self, chat: str, reply: Reply) -> Delivered:
+        await deliveries.store(self.db, "web", chat, reply)
+        return Delivered(Outcome.SENT)
+
+    def make_sender(self) -> Sender:
+        channels: dict[str, Any] = {"web": self.deliver_web}
+        if self.telegram is not None:
+            channels["telegram"] = self.telegram.deliver
+        rates = {"telegram": self.settings.telegram_broadcast_rate, "zalo": self.settings.zalo_broadcast_rate, "web": 200.0}
+        return Sender(self.db, channels, rates)
+
     async def start_channels(self) -> None:
         if self.telegram is not None:
             await self.telegram.start()
         self._ticker = asyncio.create_task(self._tick(), name="tickets")
+        self.sender = self.make_sender()
+        self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
 
     async def stop_channels(self) -> None:
         """Stop receiving and finish in-flight work; what is left stays in the inbox."""
@@ -105,6 +122,10 @@ class Assistant:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        if self._sending is not None and self.sender is not None:
+            self.sender.stop()  # finishes the batch in flight; the rest stays queued
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sending
         if self.telegram is not None:
             await self.telegram.stop()
 

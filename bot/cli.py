@@ -258,6 +258,76 @@ async def cmd_teams_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns import service
+
+    if args.at and args.now:
+        raise CliError("chọn --at hoặc --now, không cả hai (choose --at or --now)")
+    try:
+        at = service.parse_time(args.at) if args.at else None
+    except ValueError as exc:
+        raise CliError(f"--at phải là thời điểm ISO, ví dụ 2026-12-01T08:00 (giờ Đà Nẵng): {exc}") from exc
+    db = await _ready_db(settings)
+    try:
+        campaign_id = await service.create(db, args.text, channels=args.channel, areas=args.area, topics=args.topic,
+                                           at=at, now=args.now)
+    except service.CampaignError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await db.dispose()
+    print(campaign_id)
+    return 0
+
+
+async def cmd_campaign_action(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns import service
+
+    db = await _ready_db(settings)
+    try:
+        if args.action != "status":
+            state = await service.set_state(db, args.id, args.action)
+            print(f"Chiến dịch {args.id}: {state}")
+        s = await service.status(db, args.id)
+    except service.CampaignError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await db.dispose()
+    eta = f"{s['eta_seconds']} s" if s["eta_seconds"] is not None else "-"
+    print(f"#{s['id']} {s['state']}: đã gửi {s['sent']}/{s['total']}, lỗi {s['failed']}, chặn {s['blocked']}, "
+          f"bỏ qua {s['skipped']}, chờ {s['queued']}, đang gửi {s['sending']}; {s['rate']}/s, còn khoảng {eta}")
+    return 0
+
+
+async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns import service
+
+    db = await _ready_db(settings)
+    try:
+        n = await service.import_subscribers(db, Path(args.file))
+    except service.CampaignError as exc:
+        raise CliError(f"không nhập gì (nothing imported):\n{exc}") from exc
+    finally:
+        await db.dispose()
+    print(f"Đã nhập {n} người đăng ký (subscribers imported).")
+    return 0
+
+
+async def cmd_subscribers_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns import service
+
+    db = await _ready_db(settings)
+    try:
+        s = await service.subscriber_stats(db)
+    finally:
+        await db.dispose()
+    print(f"Đang nhận tin (active): {s['active']}")
+    for area_code, n in sorted(s["by_area"].items()):  # type: ignore[union-attr]
+        print(f"  {area_code}\t{n}")
+    for reason, n in sorted(s["inactive"].items()):  # type: ignore[union-attr]
+        print(f"Ngừng ({reason}): {n}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------
 
 Handler = Callable[[argparse.Namespace, Settings], "int | Coroutine[Any, Any, int]"]
@@ -321,6 +391,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("team_id", metavar="TEAM_ID", type=int)
     sp.add_argument("--leader", action="store_true", help="mời làm tổ trưởng (as team leader)")
     add(tms, "list", "Liệt kê các tổ, số thành viên và câu hỏi đã xử lý (list teams).", cmd_teams_list)
+
+    cp = sub.add_parser("campaign", help="chiến dịch thông báo (campaigns)", description="Chiến dịch thông báo (campaigns).")
+    cps = cp.add_subparsers(dest="campaign_command", metavar="ACTION")
+    cps.required = True
+    sp = add(cps, "create", "Tạo chiến dịch; in số của nó (create a campaign, print its id).", cmd_campaign_create)
+    sp.add_argument("--text", required=True, help="nội dung thông báo")
+    sp.add_argument("--channel", action="append", choices=["telegram", "zalo", "web"], help="kênh (lặp lại được); mặc định: mọi kênh")
+    sp.add_argument("--area", action="append", help="mã phường, xã (lặp lại được); mặc định: mọi nơi")
+    sp.add_argument("--topic", action="append", help="chủ đề = nhóm menu (lặp lại được); mặc định: mọi chủ đề")
+    sp.add_argument("--at", help="thời điểm gửi ISO, giờ Đà Nẵng nếu không ghi múi giờ")
+    sp.add_argument("--now", action="store_true", help="gửi ngay")
+    for action in ("pause", "resume", "cancel", "status"):
+        sp = add(cps, action, {"pause": "Tạm dừng", "resume": "Tiếp tục", "cancel": "Hủy", "status": "Xem tiến độ"}[action]
+                 + f" chiến dịch ({action}).", cmd_campaign_action)
+        sp.add_argument("id", type=int)
+        sp.set_defaults(action=action)
+    sb = sub.add_parser("subscribers", help="người nhận thông báo (subscribers)", description="Người nhận thông báo (subscribers).")
+    sbs = sb.add_subparsers(dest="subscribers_command", metavar="ACTION")
+    sbs.required = True
+    sp = add(sbs, "import", "Nhập danh sách CSV channel,user_id,area,topics,consented_at (topics cách nhau bằng ;).",
+             cmd_subscribers_import)
+    sp.add_argument("file")
+    add(sbs, "stats", "Số người đang nhận tin theo phường, xã (subscriber counts).", cmd_subscribers_stats)
 
     from bot import cli_run
 

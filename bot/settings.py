@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     telegram_poll_timeout: int = Field(default=25, description="Seconds a getUpdates long poll waits for new messages")
 
+    telegram_broadcast_rate: float = Field(default=25.0, description="Campaign messages per second on Telegram (all chats together)")
+    zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo")
+
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-__all__ = ["Button", "Incoming", "Link", "Reply"]
+__all__ = ["Button", "Delivered", "Incoming", "Link", "Outcome", "Reply"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,29 @@ class Incoming:
     button: str | None = None
     display_name: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+
+
+class Outcome(str, Enum):
+    """What became of one pushed message; each channel maps its platform's errors here.
+
+    SENT ─ the platform accepted it.
+    RETRY_LATER ─ rate-limited: try again after `retry_after` seconds (429).
+    TRANSIENT ─ timeout, 5xx, network: try again with backoff.
+    BLOCKED ─ the resident blocked the bot or left (403): stop sending to them.
+    GONE ─ the chat does not exist (400 chat not found): stop sending to them.
+    FAILED ─ refused for good (e.g. text too long): record the platform's description.
+    """
+
+    SENT = "sent"
+    RETRY_LATER = "retry_later"
+    TRANSIENT = "transient"
+    BLOCKED = "blocked"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    outcome: Outcome
+    retry_after: float = 0.0
+    description: str = ""

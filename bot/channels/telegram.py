@@ -33,13 +33,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
 
 from bot.channels import inbox  # noqa: E402
-from bot.channels.base import Incoming, Reply  # noqa: E402
+from bot.channels.base import Delivered, Incoming, Outcome, Reply  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
@@ -54,6 +55,8 @@ COMMANDS_VI = [
     ("menu", "Xem các chủ đề"),
     ("hoi", "Hỏi người thật (Tổ Công nghệ số cộng đồng)"),
     ("khuvuc", "Chọn phường, xã của bạn"),
+    ("dangky", "Đăng ký nhận thông báo"),
+    ("huy", "Ngừng nhận thông báo"),
     ("ngonngu", "Đổi ngôn ngữ Tiếng Việt / English"),
     ("xoadulieu", "Xóa dữ liệu của bạn"),
     ("trogiup", "Hướng dẫn sử dụng"),
@@ -63,6 +66,8 @@ COMMANDS_EN = [
     ("menu", "Browse topics"),
     ("hoi", "Ask a person (community digital team)"),
     ("khuvuc", "Choose your ward or commune"),
+    ("dangky", "Subscribe to announcements"),
+    ("huy", "Stop announcements"),
     ("ngonngu", "Switch Vietnamese / English"),
     ("xoadulieu", "Delete your data"),
     ("trogiup", "Help"),
@@ -165,6 +170,9 @@ class TelegramChannel:
             .connection_pool_size(max(8, concurrency * 2))
             .build()
         )
+        # Campaign messages go out on a Bot of their own, with its own connection pool.
+        self.bulk_bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
+                            request=HTTPXRequest(connection_pool_size=16))
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._poller: asyncio.Task[None] | None = None
@@ -180,6 +188,7 @@ class TelegramChannel:
     async def start(self) -> None:
         """Connect, register commands, resume the inbox, then poll or set the webhook."""
         await self.app.initialize()
+        await self.bulk_bot.initialize()
         await self.app.start()
         bot = self.app.bot
         await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_VI])
@@ -211,6 +220,8 @@ class TelegramChannel:
             await self.app.stop()
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.app.shutdown()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.bulk_bot.shutdown()
 
     # -- receiving -------------------------------------------------------------------
 
@@ -294,6 +305,26 @@ class TelegramChannel:
         logger.error("telegram: %s", context.error.__class__.__name__ if context.error else "error", exc_info=context.error)
 
     # -- sending ---------------------------------------------------------------------
+
+    async def deliver(self, chat: str, reply: Reply) -> Delivered:
+        """Bulk path for campaigns: one attempt on a Bot of its own (so a 429 here never
+        delays replies to residents), the platform's answer mapped to an `Outcome`."""
+        text = html.escape(reply.text, quote=False)[:MAX_TEXT]
+        try:
+            await self.bulk_bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            return Delivered(Outcome.RETRY_LATER, seconds, str(exc))
+        except Forbidden as exc:
+            return Delivered(Outcome.BLOCKED, description=str(exc))
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                return Delivered(Outcome.GONE, description=str(exc))
+            return Delivered(Outcome.FAILED, description=str(exc))
+        except (TimedOut, NetworkError) as exc:
+            return Delivered(Outcome.TRANSIENT, description=str(exc) or exc.__class__.__name__)
+        return Delivered(Outcome.SENT)
 
     async def send(self, chat: str, reply: Reply) -> bool:
         """Send one reply (split when long). False when the resident cannot be reached."""

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, FloodGuard, load_resident
-from bot.handlers import area, escalate, feedback, general, menu, privacy, question, team_reply
+from bot.handlers import area, escalate, feedback, general, menu, privacy, question, subscribe, team_reply
 from bot.replies import ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -44,6 +44,8 @@ COMMANDS: dict[str, Handler] = {
     "khuvuc": area.handle_command,
     "hoi": escalate.handle_command,
     "xoadulieu": privacy.ask,
+    "dangky": subscribe.start,
+    "huy": subscribe.stop,
     "thamgia": team_reply.join,
     "traloi": team_reply.reply_command,
 }
@@ -59,6 +61,8 @@ BUTTONS: list[tuple[str, Handler]] = [
     (general.LANG, general.set_language),
     (privacy.DELETE, privacy.confirm),
     (team_reply.TEAM, team_reply.button),
+    (subscribe.SUB, subscribe.button),
+    (subscribe.UNSUB, subscribe.stop_button),
 ]
 
 PENDING: dict[str, Handler] = {

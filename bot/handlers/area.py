@@ -68,4 +68,8 @@ async def _set(ctx: Context, area: AreaRow) -> list[Reply]:
         from bot.handlers import escalate
 
         replies += await escalate.create(ctx)
+    elif then == "subscribe":
+        from bot.handlers import subscribe
+
+        replies += await subscribe.topics(ctx)
     return replies

@@ -241,3 +241,59 @@ class Delivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Subscription(Base):
+    """A resident's consent to receive announcements, for an area and some topics."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), unique=True)
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    topics: Mapped[list[Any]] = mapped_column(JSON, default=list)  # menu group ids; empty: all topics
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # unsubscribed | blocked | gone
+
+
+class Campaign(Base):
+    """An announcement to opted-in residents."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    channels: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every channel
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every area
+    topics: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every topic
+    sender_area: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the city
+    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class OutboxItem(Base):
+    """One message of a campaign to one resident: the unique key makes it exactly one."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "resident_id", name="uq_outbox_campaign_resident"),
+        Index("ix_outbox_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|sent|failed|blocked|skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # retry after this time
+    error: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -190,3 +190,31 @@ async def test_a_team_answer_waits_for_a_web_resident(bot: Assistant) -> None:
     waiting = await deliveries.take(bot.db, "web", "webuser0000000001")
     assert len(waiting) == 1 and "Quý sau có sóng" in waiting[0].text and "Tổ CNS phường An Hải" in waiting[0].text
     assert await deliveries.take(bot.db, "web", "webuser0000000001") == []  # delivered once
+
+
+@pytest.mark.asyncio
+async def test_subscribe_with_consent_then_unsubscribe(bot: Assistant) -> None:
+    from bot.storage.models import Subscription
+
+    ask = await send(bot, "/dangky")
+    assert "phường, xã nào" in texts(ask)
+    chooser = await send(bot, "Sơn Trà", )
+    assert "đồng ý nhận thông báo" in texts(chooser).lower() and "d:ok" in payloads(chooser)
+    toggled = await send(bot, btn="d:t:an-toan-so")
+    assert any(b.label.startswith("✅") and b.payload == "d:t:an-toan-so" for r in toggled for b in r.buttons)
+    assert "Đã đăng ký" in texts(await send(bot, btn="d:ok"))
+    async with bot.db.session() as s:
+        sub = await s.scalar(select(Subscription))
+        consent = await s.scalar(select(Resident.consent_subscribe_at))
+    assert sub is not None and sub.active and sub.topics == ["an-toan-so"] and sub.area_code == "phuong-son-tra"
+    assert consent is not None
+    confirm = await send(bot, "/huy")
+    assert set(payloads(confirm)) == {"u:off", "u:keep"}
+    assert "vẫn tiếp tục" in texts(await send(bot, btn="u:keep"))
+    assert "Đã hủy" in texts(await send(bot, btn="u:off"))
+    async with bot.db.session() as s:
+        sub = await s.scalar(select(Subscription))
+    assert sub is not None and not sub.active and sub.end_reason == "unsubscribed"
+    assert "chưa đăng ký" in texts(await send(bot, btn="u:off"))
+    again = await send(bot, btn="d:all")
+    assert "Tất cả" in " ".join(b.label for r in again for b in r.buttons)
