@@ -50,6 +50,8 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
+    rate: float = 0.0  # sendMessage calls allowed per second (0: no limit); above it: 429 retry_after 1
+    window: list[float] = field(default_factory=list)
     confirmed: int = 0  # highest offset a getUpdates call confirmed
 
 
@@ -85,6 +87,8 @@ class FakeTelegram:
                 Route("/_inject", self._inject, methods=["POST"]),
                 Route("/_sent", self._sent, methods=["GET"]),
                 Route("/_fail", self._fail, methods=["POST"]),
+                Route("/_rate", self._rate, methods=["POST"]),
+                Route("/_count", self._count, methods=["GET"]),
             ]
         )
 
@@ -224,6 +228,18 @@ class FakeTelegram:
             return JSONResponse(body, status_code=fault.code)
         if method == "getUpdates":
             return self._ok(await self._get_updates(params))
+        if method == "sendMessage" and self.state.rate:
+            now = time.monotonic()
+            with self.lock:
+                self.state.window = [t for t in self.state.window if now - t < 1.0]
+                over = len(self.state.window) >= self.state.rate
+                if not over:
+                    self.state.window.append(now)
+            if over:
+                with self.lock:
+                    self.state.calls.append((now, "sendMessage:429", params))
+                return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                     "parameters": {"retry_after": 1}}, status_code=429)
         with self.lock:
             self.state.calls.append((time.monotonic(), method, params))
         if method == "getMe":
@@ -276,6 +292,19 @@ class FakeTelegram:
             rows = [{"t": t, "method": m, "chat_id": p.get("chat_id"), "text": p.get("text")}
                     for t, m, p in self.state.calls if m == "sendMessage"]
         return JSONResponse(rows)
+
+    async def _rate(self, request: Request) -> JSONResponse:
+        self.state.rate = float((await request.json())["per_second"])
+        return JSONResponse({"ok": True})
+
+    async def _count(self, request: Request) -> JSONResponse:
+        """sendMessage counts: accepted, refused with 429, distinct chats, first and last time."""
+        with self.lock:
+            sent = [(t, str(p.get("chat_id"))) for t, m, p in self.state.calls if m == "sendMessage"]
+            refused = sum(1 for _, m, _ in self.state.calls if m == "sendMessage:429")
+        chats = {c for _, c in sent}
+        return JSONResponse({"sent": len(sent), "refused": refused, "chats": len(chats),
+                             "first": sent[0][0] if sent else None, "last": sent[-1][0] if sent else None})
 
     async def _fail(self, request: Request) -> JSONResponse:
         body = await request.json()
