@@ -269,8 +269,17 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
         raise CliError(f"--at phải là thời điểm ISO, ví dụ 2026-12-01T08:00 (giờ Đà Nẵng): {exc}") from exc
     db = await _ready_db(settings)
     try:
-        campaign_id = await service.create(db, args.text, channels=args.channel, areas=args.area, topics=args.topic,
-                                           at=at, now=args.now)
+        links = []
+        for item in args.link or []:
+            label, sep, url = item.partition("|")
+            if not sep:
+                raise CliError(f"--link cần dạng \"nhãn|https://…\" (got {item!r})")
+            links.append((label.strip(), url.strip()))
+        campaign_id = await service.create(
+            db, args.text, channels=args.channel, areas=args.area, topics=args.topic, at=at, now=args.now,
+            sender_area=args.from_area, image_url=args.image, links=links,
+            needs_approval=settings.campaign_approval_required,
+        )
     except service.CampaignError as exc:
         raise CliError(str(exc)) from exc
     finally:
@@ -295,6 +304,50 @@ async def cmd_campaign_action(args: argparse.Namespace, settings: Settings) -> i
     eta = f"{s['eta_seconds']} s" if s["eta_seconds"] is not None else "-"
     print(f"#{s['id']} {s['state']}: đã gửi {s['sent']}/{s['total']}, lỗi {s['failed']}, chặn {s['blocked']}, "
           f"bỏ qua {s['skipped']}, chờ {s['queued']}, đang gửi {s['sending']}; {s['rate']}/s, còn khoảng {eta}")
+    return 0
+
+
+async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns.sender import message
+    from bot.channels.telegram import TelegramChannel
+    from bot.storage.models import Campaign
+
+    if not settings.telegram_bot_token:
+        raise CliError("cần TELEGRAM_BOT_TOKEN để gửi thử (Telegram is not configured)")
+    db = await _ready_db(settings)
+    try:
+        async with db.session() as session:
+            campaign = await session.get(Campaign, args.id)
+        if campaign is None:
+            raise CliError(f"không có chiến dịch số {args.id}")
+
+        async def no_dispatch(msg):  # type: ignore[no-untyped-def]
+            return []
+
+        channel = TelegramChannel(settings, db, no_dispatch)
+        await channel.bulk_bot.initialize()
+        try:
+            result = await channel.deliver(args.chat, message(campaign))
+        finally:
+            await channel.bulk_bot.shutdown()
+    finally:
+        await db.dispose()
+    print(f"Gửi thử: {result.outcome.value} {result.description}".strip())
+    return 0 if result.outcome.value == "sent" else 1
+
+
+async def cmd_campaign_questions(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.campaigns import service
+
+    db = await _ready_db(settings)
+    try:
+        counts = await service.questions_after(db, args.id, settings.resident_id_salt)
+    finally:
+        await db.dispose()
+    if not counts:
+        print("Chưa có câu hỏi nào từ người nhận (no questions yet, or the campaign has not started).")
+    for entry, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"{n}\t{entry if entry != '-' else '(chưa có câu trả lời: cần bổ sung kho tri thức)'}")
     return 0
 
 
@@ -402,11 +455,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--topic", action="append", help="chủ đề = nhóm menu (lặp lại được); mặc định: mọi chủ đề")
     sp.add_argument("--at", help="thời điểm gửi ISO, giờ Đà Nẵng nếu không ghi múi giờ")
     sp.add_argument("--now", action="store_true", help="gửi ngay")
-    for action in ("pause", "resume", "cancel", "status"):
-        sp = add(cps, action, {"pause": "Tạm dừng", "resume": "Tiếp tục", "cancel": "Hủy", "status": "Xem tiến độ"}[action]
-                 + f" chiến dịch ({action}).", cmd_campaign_action)
+    sp.add_argument("--image", help="địa chỉ ảnh https:// (nội dung thành chú thích, tối đa 1024 ký tự)")
+    sp.add_argument("--link", action="append", help="nút liên kết \"nhãn|https://…\" (lặp lại được)")
+    sp.add_argument("--from-area", help="gửi với tư cách Tổ CNS của phường, xã này (chỉ gửi cho chính nơi đó)")
+    names = {"pause": "Tạm dừng", "resume": "Tiếp tục", "cancel": "Hủy", "status": "Xem tiến độ",
+             "approve": "Duyệt (biên tập viên thành phố)"}
+    for action in ("approve", "pause", "resume", "cancel", "status"):
+        sp = add(cps, action, names[action] + f" chiến dịch ({action}).", cmd_campaign_action)
         sp.add_argument("id", type=int)
         sp.set_defaults(action=action)
+    sp = add(cps, "test", "Gửi thử chiến dịch cho một cuộc trò chuyện (test send, e.g. to yourself).", cmd_campaign_test)
+    sp.add_argument("id", type=int)
+    sp.add_argument("--chat", required=True, help="mã cuộc trò chuyện Telegram của bạn")
+    sp = add(cps, "questions", "Câu hỏi của người nhận trong 72 giờ sau chiến dịch, theo chủ đề.", cmd_campaign_questions)
+    sp.add_argument("id", type=int)
     sb = sub.add_parser("subscribers", help="người nhận thông báo (subscribers)", description="Người nhận thông báo (subscribers).")
     sbs = sb.add_subparsers(dest="subscribers_command", metavar="ACTION")
     sbs.required = True

@@ -132,3 +132,23 @@ def test_every_command_has_help(tmp_path: Path, args: list[str]) -> None:
 def test_a_wrong_command_line_exits_2(tmp_path: Path) -> None:
     out = run(["frobnicate"], tmp_path)
     assert out.returncode == 2
+
+
+def test_campaign_and_subscriber_commands(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text("channel,user_id,area,topics,consented_at\ntelegram,42,phuong-hai-chau,an-toan-so,2026-05-01T09:00:00+07:00\n",
+                    encoding="utf-8")
+    assert run(["subscribers", "import", str(subs)], tmp_path).returncode == 0
+    assert "Đang nhận tin (active): 1" in run(["subscribers", "stats"], tmp_path).stdout
+    created = run(["campaign", "create", "--text", "Thông báo", "--area", "phuong-hai-chau", "--at", "2030-01-01T08:00"], tmp_path)
+    assert created.returncode == 0 and created.stdout.strip().isdigit()
+    cid = created.stdout.strip()
+    assert "scheduled" in run(["campaign", "status", cid], tmp_path).stdout
+    assert "paused" in run(["campaign", "pause", cid], tmp_path).stdout
+    again = run(["campaign", "pause", cid], tmp_path)
+    assert again.returncode == 1 and "không thể pause" in again.stderr
+    assert "cancelled" in run(["campaign", "cancel", cid], tmp_path).stdout
+    bad = run(["campaign", "create", "--text", "x", "--at", "mai"], tmp_path)
+    assert bad.returncode == 1 and "--at" in bad.stderr
+    no_token = run(["campaign", "test", cid, "--chat", "42"], tmp_path, TELEGRAM_BOT_TOKEN="")
+    assert no_token.returncode == 1 and "TELEGRAM_BOT_TOKEN" in no_token.stderr

@@ -62,7 +62,8 @@ class TokenBucket:
 
 def message(campaign: Campaign) -> Reply:
     links = tuple(Link(x["label"], x["url"]) for x in campaign.links or [])
-    return Reply(campaign.text, buttons=(Button("Hủy nhận tin / Unsubscribe", UNSUBSCRIBE),), links=links)
+    return Reply(campaign.text, buttons=(Button("Hủy nhận tin / Unsubscribe", UNSUBSCRIBE),), links=links,
+                 image=campaign.image_url)
 
 
 class Sender:

@@ -1,8 +1,10 @@
 """Creating and steering campaigns, and the subscriptions they go to.
 
-Campaign states: draft → scheduled → sending → done; `pause` (scheduled/sending →
-paused), `resume` (paused → scheduled), `cancel` (any but done → cancelled; queued
-rows become skipped). A team leader's campaign may only target their own area.
+Campaign states: draft → scheduled → sending → done; `approve` (draft → scheduled, a
+city editor approving a team leader's campaign when CAMPAIGN_APPROVAL_REQUIRED is on),
+`pause` (scheduled/sending → paused), `resume` (paused → scheduled), `cancel` (any but
+done → cancelled; queued rows become skipped). A team leader's campaign may only target
+their own area.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ __all__ = ["CampaignError", "create", "set_state", "status", "subscribe", "unsub
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ("telegram", "zalo", "web")
 TELEGRAM_TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 TRANSITIONS = {
+    "approve": (("draft",), "scheduled"),
     "pause": (("scheduled", "sending"), "paused"),
     "resume": (("paused",), "scheduled"),
     "cancel": (("draft", "scheduled", "sending", "paused"), "cancelled"),
@@ -47,6 +51,9 @@ async def create(
     now: bool = False,
     sender_area: str | None = None,
     created_by: str = "cli",
+    image_url: str | None = None,
+    links: list[tuple[str, str]] | None = None,
+    needs_approval: bool = False,
 ) -> int:
     """Validate and store a campaign; scheduled when `at` or `now` is given, else a draft."""
     text = text.strip()
@@ -54,6 +61,13 @@ async def create(
         raise CampaignError("nội dung trống (empty text)")
     if len(text) > TELEGRAM_TEXT_LIMIT - 200:
         raise CampaignError(f"nội dung dài {len(text)} ký tự, tối đa {TELEGRAM_TEXT_LIMIT - 200} (text too long for one message)")
+    if image_url is not None and not image_url.startswith("https://"):
+        raise CampaignError("ảnh phải là địa chỉ https:// (image must be an https URL)")
+    if image_url is not None and len(text) > CAPTION_LIMIT:
+        raise CampaignError(f"có ảnh thì nội dung tối đa {CAPTION_LIMIT} ký tự (caption limit), đang có {len(text)}")
+    for label, url in links or []:
+        if not label.strip() or not url.startswith("https://"):
+            raise CampaignError(f"liên kết phải có nhãn và địa chỉ https:// (bad link '{label}|{url}')")
     channels = list(dict.fromkeys(channels or []))
     if bad := [c for c in channels if c not in CHANNELS]:
         raise CampaignError(f"kênh không hợp lệ: {', '.join(bad)} (channels: {', '.join(CHANNELS)})")
@@ -65,8 +79,10 @@ async def create(
         if unknown := [a for a in areas if a not in known]:
             raise CampaignError(f"không có phường, xã: {', '.join(unknown)} (unknown area codes)")
         when = utcnow() if now else (at.astimezone(dt.UTC).replace(tzinfo=None) if at else None)
+        state = "scheduled" if when and not (needs_approval and sender_area is not None) else "draft"
         campaign = Campaign(text=text, channels=channels, areas=areas, topics=list(topics or []), sender_area=sender_area,
-                            state="scheduled" if when else "draft", scheduled_at=when, created_by=created_by)
+                            state=state, scheduled_at=when, created_by=created_by, image_url=image_url,
+                            links=[{"label": a, "url": b} for a, b in links or []])
         session.add(campaign)
         await session.flush()
         return int(campaign.id)
@@ -78,11 +94,18 @@ def parse_time(value: str) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=TZ)
 
 
-async def set_state(db: Database, campaign_id: int, action: str) -> str:
+async def set_state(db: Database, campaign_id: int, action: str, by: str = "cli") -> str:
     allowed, target = TRANSITIONS[action]
+    values: dict[str, object] = {"state": target}
+    if action == "approve":
+        values["approved_by"] = by
     async with db.engine.begin() as conn:
         c = Campaign.__table__
-        result = await conn.execute(update(c).where(c.c.id == campaign_id, c.c.state.in_(allowed)).values(state=target))
+        cond = [c.c.id == campaign_id, c.c.state.in_(allowed)]
+        if action in ("approve", "resume"):
+            # A draft without a time gets one now; a resumed campaign keeps its time.
+            values["scheduled_at"] = func.coalesce(c.c.scheduled_at, utcnow())
+        result = await conn.execute(update(c).where(*cond).values(**values))
     if not result.rowcount:
         current = await status(db, campaign_id)
         raise CampaignError(f"chiến dịch {campaign_id} đang ở trạng thái {current['state']}, không thể {action}")
@@ -207,3 +230,33 @@ async def subscriber_stats(db: Database) -> dict[str, object]:
         )).all()
     return {"active": sum(int(n) for _, n in by_area), "by_area": {a or "-": int(n) for a, n in by_area},
             "inactive": {r or "-": int(n) for r, n in inactive}}
+
+
+async def questions_after(db: Database, campaign_id: int, salt: str, hours: int = 72) -> dict[str, int]:
+    """Questions asked by the campaign's audience in the `hours` after it started, by
+    matched entry ("-" for those the knowledge base could not answer): where a campaign
+    raises questions the knowledge base cannot answer, an editor sees where to add."""
+    from bot.services.questions import resident_hash
+    from bot.storage.models import OutboxItem, QuestionLog
+
+    async with db.session() as session:
+        c = await session.get(Campaign, campaign_id)
+        if c is None or c.started_at is None:
+            return {}
+        audience = (await session.execute(
+            select(OutboxItem.channel, OutboxItem.chat).where(OutboxItem.campaign_id == campaign_id)
+        )).all()
+        hashes = [resident_hash(ch, chat, salt) for ch, chat in audience]
+        out: dict[str, int] = {}
+        for start in range(0, len(hashes), 1000):
+            rows = (await session.execute(
+                select(QuestionLog.entry_id, QuestionLog.decision, func.count())
+                .where(QuestionLog.resident_hash.in_(hashes[start : start + 1000]),
+                       QuestionLog.asked_at >= c.started_at,
+                       QuestionLog.asked_at <= c.started_at + dt.timedelta(hours=hours))
+                .group_by(QuestionLog.entry_id, QuestionLog.decision)
+            )).all()
+            for entry, decision, n in rows:
+                key = entry if decision == "answer" and entry else "-"
+                out[key] = out.get(key, 0) + int(n)
+    return out

@@ -34,6 +34,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     links: tuple[Link, ...] = ()
+    image: str | None = None  # an image URL shown with the text as its caption (campaigns)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ __all__ = ["TelegramChannel", "split_text", "COMMANDS_VI", "COMMANDS_EN"]
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 COMMANDS_VI = [
@@ -311,7 +312,11 @@ class TelegramChannel:
         delays replies to residents), the platform's answer mapped to an `Outcome`."""
         text = html.escape(reply.text, quote=False)[:MAX_TEXT]
         try:
-            await self.bulk_bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+            if reply.image:
+                await self.bulk_bot.send_photo(chat_id=chat, photo=reply.image, caption=text[:MAX_CAPTION],
+                                               parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+            else:
+                await self.bulk_bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)

@@ -265,12 +265,14 @@ class Campaign(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     text: Mapped[str] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     links: Mapped[list[Any]] = mapped_column(JSON, default=list)
     channels: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every channel
     areas: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every area
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every topic
     sender_area: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the city
     state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # when approval is required
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100), default="")

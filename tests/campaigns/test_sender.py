@@ -205,3 +205,60 @@ async def test_two_senders_on_postgresql_share_the_work_under_the_rate(fake: Fak
         for d in dbs:
             await d.dispose()
         await drop_postgres_database(name)
+
+
+@pytest.mark.asyncio
+async def test_image_and_links(db, channel, fake) -> None:  # type: ignore[no-untyped-def]
+    await add_subscribers(db, 2)
+    with pytest.raises(service.CampaignError, match="1024"):
+        await service.create(db, "x" * 1100, image_url="https://danang.gov.vn/a.jpg", now=True)
+    with pytest.raises(service.CampaignError, match="https"):
+        await service.create(db, "Tin", links=[("Cổng", "http://danang.gov.vn")], now=True)
+    cid = await service.create(db, "Ngày hội chuyển đổi số", image_url="https://danang.gov.vn/a.jpg",
+                               links=[("Chi tiết", "https://danang.gov.vn")], now=True)
+    assert (await drain(sender(db, channel), cid, db))["sent"] == 2
+    photos = fake.calls("sendPhoto")
+    assert len(photos) == 2 and photos[0]["caption"] == "Ngày hội chuyển đổi số"
+    rows = photos[0]["reply_markup"]["inline_keyboard"]
+    assert rows[0][0]["callback_data"] == "u:off" and rows[1][0]["url"] == "https://danang.gov.vn"
+
+
+@pytest.mark.asyncio
+async def test_a_team_campaign_waits_for_approval(db, channel, fake) -> None:  # type: ignore[no-untyped-def]
+    await add_subscribers(db, 3)
+    cid = await service.create(db, "Tin của tổ", areas=["phuong-hai-chau"], sender_area="phuong-hai-chau",
+                               now=True, needs_approval=True)
+    s = sender(db, channel)
+    assert (await service.status(db, cid))["state"] == "draft" and await s.run_once() == 0
+    assert await service.set_state(db, cid, "approve", by="bien-tap-vien") == "scheduled"
+    assert (await drain(s, cid, db))["sent"] == 3
+
+
+@pytest.mark.asyncio
+async def test_cancel_mid_send_skips_the_rest(db, channel, fake) -> None:  # type: ignore[no-untyped-def]
+    await add_subscribers(db, 200)
+    cid = await service.create(db, "Tin dài", now=True)
+    s = Sender(db, {"telegram": channel.deliver}, {"telegram": 100.0})
+    task = asyncio.create_task(s.run_once())
+    while len(fake.sent()) < 20:
+        await asyncio.sleep(0.02)
+    await service.set_state(db, cid, "cancel")
+    await task
+    st = await service.status(db, cid)
+    assert st["state"] == "cancelled" and 20 <= st["sent"] < 200
+    assert st["sent"] + st["skipped"] == 200 and len(fake.sent()) == st["sent"]
+
+
+@pytest.mark.asyncio
+async def test_questions_from_the_audience_after_a_campaign(db, channel, fake) -> None:  # type: ignore[no-untyped-def]
+    from bot.matcher import Decision, Match
+    from bot.services.questions import log_question
+
+    await add_subscribers(db, 2)
+    cid = await service.create(db, "Tin", now=True)
+    await drain(sender(db, channel), cid, db)
+    for user, entry in (("1000", "vneid-la-gi"), ("1001", None), ("9999", "vneid-la-gi")):
+        m = Match(Decision.ANSWER if entry else Decision.UNKNOWN, 80.0, entry_id=entry, normalized="q")
+        await log_question(db, channel="telegram", user=user, salt="s", match=m)
+    counts = await service.questions_after(db, cid, "s")
+    assert counts == {"vneid-la-gi": 1, "-": 1}  # 9999 was not in the audience

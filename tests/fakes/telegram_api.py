@@ -244,6 +244,11 @@ class FakeTelegram:
             self.state.calls.append((time.monotonic(), method, params))
         if method == "getMe":
             return self._ok(BOT_USER)
+        if method == "sendPhoto":
+            return self._ok({"message_id": next(self._message_ids), "date": int(time.time()),
+                             "chat": {"id": int(params.get("chat_id", 0)), "type": "private"}, "from": BOT_USER,
+                             "photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
+                             "caption": str(params.get("caption", ""))})
         if method in ("sendMessage", "editMessageText"):
             return self._ok({"message_id": next(self._message_ids), "date": int(time.time()),
                              "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
