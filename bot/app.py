@@ -59,11 +59,18 @@ class Assistant:
             from bot.channels.telegram import TelegramChannel
 
             self.telegram = TelegramChannel(settings, db, self.dispatcher.dispatch)
+        self.zalo_bot = None
+        if settings.zalo_bot_token:
+            from bot.channels.zalo_bot import ZaloBotChannel
+
+            self.zalo_bot = ZaloBotChannel(settings, db, self.dispatcher.dispatch)
 
     async def push(self, channel: str, chat: str, reply: Reply) -> bool:
         """Send to a chat other than the one being answered (team members, later answers).
         Telegram sends now; the web chat fetches it when the page next asks."""
         if channel == "telegram" and self.telegram is not None and await self.telegram.send(chat, reply):
+            return True
+        if channel == "zalo" and self.zalo_bot is not None and await self.zalo_bot.send(chat, reply):
             return True
         await deliveries.store(self.db, channel, chat, reply)  # handed over with their next message
         return channel == "web"
@@ -106,12 +113,16 @@ class Assistant:
         channels: dict[str, Any] = {"web": self.deliver_web}
         if self.telegram is not None:
             channels["telegram"] = self.telegram.deliver
+        if self.zalo_bot is not None:
+            channels["zalo"] = self.zalo_bot.deliver
         rates = {"telegram": self.settings.telegram_broadcast_rate, "zalo": self.settings.zalo_broadcast_rate, "web": 200.0}
         return Sender(self.db, channels, rates)
 
     async def start_channels(self) -> None:
         if self.telegram is not None:
             await self.telegram.start()
+        if self.zalo_bot is not None:
+            await self.zalo_bot.start()
         self._ticker = asyncio.create_task(self._tick(), name="tickets")
         self.sender = self.make_sender()
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
@@ -128,6 +139,8 @@ class Assistant:
                 await self._sending
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.zalo_bot is not None:
+            await self.zalo_bot.stop()
 
 
 async def prepare(settings: Settings) -> Assistant:
@@ -179,8 +192,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
 
     origins = [o.strip() for o in settings.web_chat_origins.split(",") if o.strip()]
     middleware = [Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"], allow_headers=["Content-Type"])] if origins else []
+    async def zalo_bot_webhook(request: Request) -> Response:
+        channel = state["assistant"].zalo_bot
+        if channel is None:
+            return JSONResponse({"error": "zalo bot is not configured"}, status_code=404)
+        return await channel.webhook(request)
+
     routes = [
         Route("/healthz", healthz),
+        Route("/zalo/bot/webhook", zalo_bot_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         *web.routes(),
     ]

@@ -48,7 +48,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         channels.append("telegram tắt (off: TELEGRAM_BOT_TOKEN not set)")
     if settings.zalo_bot_token:
-        channels.append("zalo (chưa hỗ trợ trong bản này / not in this build yet)")
+        mode = f"webhook {base}/zalo/bot/webhook" if settings.zalo_bot_webhook_url else "long polling"
+        channels.append(f"zalo bot ({mode})")
+    else:
+        channels.append("zalo tắt (off: ZALO_BOT_TOKEN not set)")
 
     async def announce() -> None:
         while not server.started:

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo")
 
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
+    zalo_bot_api_base_url: str = Field(default="https://bot-api.zaloplatforms.com", description="Zalo Bot API base URL; the client calls {base}/bot{token}/{method}")
+    zalo_bot_webhook_url: str = Field(default="", description="Public HTTPS URL of /zalo/bot/webhook (empty: long polling)")
+    zalo_bot_webhook_secret: str = Field(default="", description="secret_token (8-256 characters) checked on every Zalo Bot webhook call")
+    zalo_bot_poll_interval: float = Field(default=1.0, description="Seconds at least between two Zalo Bot getUpdates calls")
+    zalo_bot_poll_timeout: int = Field(default=30, description="Seconds a Zalo Bot getUpdates long poll waits")
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")
     team_working_hours: str = Field(default="07:30-17:00", description="Working hours of the teams (Asia/Ho_Chi_Minh); reminders only then")

@@ -1,0 +1,295 @@
+"""The Zalo Bot Platform channel, over the project's own httpx client: translation only.
+
+Receiving: long polling (`getUpdates` returns one update or HTTP 408 when idle; there is
+no offset, so updates can be replayed: each is stored in the inbox keyed by its
+`message_id` and processed once; at least `ZALO_BOT_POLL_INTERVAL` between polls), or
+a webhook at /zalo/bot/webhook (`X-Bot-Api-Secret-Token` checked in constant time;
+wrapped `{"ok", "result"}` and unwrapped bodies accepted).
+
+Sending: plain text of at most 2,000 characters, split on paragraphs. The platform has
+no buttons: a reply's buttons become a numbered list, remembered for the resident, and
+an answer that is just a number is turned back into that button press before the shared
+handlers see it. Links become "label: url" lines. The token is in the URL path, so URLs
+are never logged (httpx's logger is kept at WARNING by the app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels import inbox
+from bot.channels.base import Delivered, Incoming, Outcome, Reply
+from bot.channels.telegram import split_text
+from bot.conversation import load_resident, save_resident
+from bot.settings import Settings
+from bot.storage.db import Database
+
+__all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "render"]
+
+logger = logging.getLogger(__name__)
+MAX_TEXT = 2000
+
+
+class ZaloError(Exception):
+    """The platform answered `ok: false` (or an HTTP error): `code` and `description`."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+
+
+class ZaloBotClient:
+    """Calls `{base}/bot{token}/{method}` with a JSON body and unwraps the envelope."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 40.0) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}/"
+        self.http = httpx.AsyncClient(timeout=timeout)
+
+    async def call(self, method: str, payload: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+        try:
+            r = await self.http.post(self._url + method, json=payload or {},
+                                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TimeoutException as exc:
+            raise ZaloError(408, "client timeout") from exc
+        except httpx.HTTPError as exc:
+            raise ZaloError(599, f"network: {exc.__class__.__name__}") from exc
+        try:
+            body = r.json()
+        except ValueError as exc:
+            raise ZaloError(r.status_code, "not JSON") from exc
+        if not isinstance(body, dict) or not body.get("ok"):
+            code = int(body.get("error_code") or r.status_code) if isinstance(body, dict) else r.status_code
+            raise ZaloError(code, str(body.get("description", "")) if isinstance(body, dict) else "")
+        return body.get("result")
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def render(reply: Reply) -> tuple[str, list[str]]:
+    """The text to send and the button payloads, in the order of their numbers."""
+    parts = [reply.text]
+    payloads = [b.payload for b in reply.buttons]
+    if reply.buttons:
+        parts.append("\n".join(f"{i}. {b.label}" for i, b in enumerate(reply.buttons, 1)))
+        parts.append("(Trả lời bằng số để chọn)")
+    if reply.links:
+        parts.append("\n".join(f"{link.label}: {link.url}" for link in reply.links))
+    return "\n\n".join(parts), payloads
+
+
+Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class ZaloBotChannel:
+    """Receives from and replies on the Zalo Bot Platform.
+
+    Parameters:
+        settings: token, base URL, webhook URL and secret, poll interval.
+        db: the inbox and the residents' remembered choices.
+        dispatch: the shared dispatcher's coroutine.
+        concurrency: updates handled at once.
+    """
+
+    name = "zalo"
+
+    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 8) -> None:
+        self.settings = settings
+        self.db = db
+        self.dispatch = dispatch
+        self.client = ZaloBotClient(settings.zalo_bot_api_base_url, settings.zalo_bot_token)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.last_ok: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for _, payload in await inbox.pending(self.db, self.name):
+            self._spawn(payload)
+        if self.settings.zalo_bot_webhook_url:
+            await self.client.call("setWebhook", {"url": self.settings.zalo_bot_webhook_url,
+                                                  "secret_token": self.settings.zalo_bot_webhook_secret})
+            logger.info("zalo bot: webhook mode")
+        else:
+            with contextlib.suppress(ZaloError):
+                await self.client.call("deleteWebhook")
+            self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poller")
+            logger.info("zalo bot: long polling")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        backoff = 1.0
+        floor = self.settings.zalo_bot_poll_interval
+        timeout = self.settings.zalo_bot_poll_timeout
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                update = await self.client.call("getUpdates", {"timeout": timeout}, timeout=timeout + 10)
+                backoff = 1.0
+                self.last_ok = loop.time()
+                if isinstance(update, dict):
+                    await self._receive(update)
+            except asyncio.CancelledError:
+                raise
+            except ZaloError as exc:
+                if exc.code == 408:  # the normal idle answer
+                    self.last_ok = loop.time()
+                else:
+                    logger.warning("zalo bot: getUpdates failed (%s); retrying in %.0f s", exc.code, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 60.0)
+            # Updates can be replayed while the queue is non-empty: never poll in a tight loop.
+            await asyncio.sleep(max(0.0, floor - (loop.time() - started)))
+
+    async def _receive(self, update: dict[str, Any]) -> bool:
+        message = update.get("message") or {}
+        external = str(message.get("message_id") or "")
+        if not external:
+            return False
+        fresh = await inbox.store(self.db, self.name, [(external, update)])  # stored before processing
+        for _, payload in fresh:
+            self._spawn(payload)
+        return bool(fresh)
+
+    def _spawn(self, payload: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle(payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def webhook(self, request: Request) -> Response:
+        """POST /zalo/bot/webhook: check the secret, store, answer 200, process after."""
+        expected = self.settings.zalo_bot_webhook_secret
+        given = request.headers.get("x-bot-api-secret-token", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        update = body.get("result") if isinstance(body, dict) and "result" in body else body
+        if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
+            return JSONResponse({"error": "not an update"}, status_code=400)
+        await self._receive(update)
+        self.last_ok = asyncio.get_running_loop().time()
+        return JSONResponse({"ok": True})
+
+    # -- handling --------------------------------------------------------------------
+
+    async def decode(self, update: dict[str, Any]) -> Incoming | None:
+        message = update.get("message") or {}
+        sender = message.get("from") or {}
+        chat = str((message.get("chat") or {}).get("id") or sender.get("id") or "")
+        user = str(sender.get("id") or chat)
+        if not user:
+            return None
+        name = str(sender.get("display_name") or sender.get("first_name") or "")
+        event = str(update.get("event_name") or "")
+        text = message.get("text") if event in ("message.text.received", "") else message.get("caption")
+        if isinstance(text, str) and text.strip().isdigit():
+            payload = await self._choice(user, int(text.strip()))
+            if payload is not None:
+                return Incoming(self.name, user, chat, button=payload, display_name=name)
+        return Incoming(self.name, user, chat, text=text if isinstance(text, str) else None, display_name=name)
+
+    async def _choice(self, user: str, number: int) -> str | None:
+        resident = await load_resident(self.db, self.name, user)
+        choices = (resident.state or {}).get("zalo_choices") or []
+        return str(choices[number - 1]) if 1 <= number <= len(choices) else None
+
+    async def _remember(self, user: str, payloads: list[str]) -> None:
+        resident = await load_resident(self.db, self.name, user)
+        state = dict(resident.state or {})
+        if payloads:
+            state["zalo_choices"] = payloads
+        else:
+            state.pop("zalo_choices", None)
+        await save_resident(self.db, resident, state=state)
+
+    async def _handle(self, update: dict[str, Any]) -> None:
+        external = str((update.get("message") or {}).get("message_id") or "")
+        async with self._slots:
+            msg = await self.decode(update)
+            if msg is None:
+                await inbox.finish(self.db, self.name, external)
+                return
+            lock = self._locks.setdefault(msg.user, asyncio.Lock())
+            async with lock:
+                try:
+                    replies = await self.dispatch(msg)
+                except Exception:
+                    logger.exception("zalo bot: handling message %s failed", external)
+                    await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+                    await inbox.finish(self.db, self.name, external, "failed")
+                    return
+                choices: list[str] = []
+                for reply in replies:
+                    choices = render(reply)[1] or choices
+                    await self.send(msg.chat, reply)
+                await self._remember(msg.user, choices)
+                await inbox.finish(self.db, self.name, external)
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send(self, chat: str, reply: Reply) -> bool:
+        """Send a reply (split under 2,000 characters). False when it cannot be delivered."""
+        text, _ = render(reply)
+        for part in split_text(text, MAX_TEXT):
+            result = await self._send_part(chat, part)
+            if result.outcome != Outcome.SENT:
+                return False
+        return True
+
+    async def _send_part(self, chat: str, text: str, attempts: int = 3) -> Delivered:
+        result = Delivered(Outcome.FAILED)
+        for attempt in range(attempts):
+            result = await self.deliver_text(chat, text)
+            if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
+                return result
+            await asyncio.sleep(min(result.retry_after or 0.5 * 2**attempt, 10.0))
+        return result
+
+    async def deliver(self, chat: str, reply: Reply) -> Delivered:
+        """Bulk path for campaigns: one attempt, the answer mapped to an `Outcome`."""
+        return await self.deliver_text(chat, render(reply)[0][:MAX_TEXT])
+
+    async def deliver_text(self, chat: str, text: str) -> Delivered:
+        try:
+            await self.client.call("sendMessage", {"chat_id": chat, "text": text})
+        except ZaloError as exc:
+            # The platform documents few codes (see shared/reference/zalo-api.md §1.2): rate and
+            # server errors are retried, refusals about the chat stop sending to it.
+            if exc.code == 429:
+                return Delivered(Outcome.RETRY_LATER, 1.0, exc.description)
+            if exc.code >= 500 or exc.code == 408:
+                return Delivered(Outcome.TRANSIENT, description=exc.description)
+            if exc.code == 403:
+                return Delivered(Outcome.BLOCKED, description=exc.description)
+            if exc.code == 404:
+                return Delivered(Outcome.GONE, description=exc.description)
+            return Delivered(Outcome.FAILED, description=f"{exc.code} {exc.description}")
+        return Delivered(Outcome.SENT)

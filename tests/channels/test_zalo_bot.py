@@ -1,0 +1,185 @@
+"""Zalo Bot Platform end to end: our httpx client against the fake Zalo server, in
+long-polling and webhook mode; numbered choices answered with a number."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from bot.app import Assistant, create_app, prepare
+from bot.channels.base import Button, Link, Reply
+from bot.channels.zalo_bot import render
+from bot.services import teams
+from bot.settings import Settings
+from tests.channels.test_telegram import free_port
+from tests.fakes.zalo_bot_api import FakeZaloBot
+
+USER = "6ede9afa66b88fe6d6a9"
+SECRET = "zalo-webhook-secret"
+
+
+class ZaloChat:
+    def __init__(self, fake: FakeZaloBot, deliver: Callable[[], Any]) -> None:
+        self.fake = fake
+        self.deliver = deliver
+
+    async def say(self, text: str, user: str = USER, replies: int = 1) -> list[dict[str, Any]]:
+        before = len(self.fake.sent(user))
+        self.fake.message(user, text)
+        await self.deliver()
+        deadline = time.monotonic() + 15
+        while len(self.fake.sent(user)) < before + replies:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; sent: {[m['text'][:50] for m in self.fake.sent()]}")
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        return self.fake.sent(user)[before:]
+
+
+def joined(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
+@pytest_asyncio.fixture(params=["polling", "webhook"])
+async def zalo(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[ZaloChat, Assistant, FakeZaloBot]]:  # type: ignore[no-untyped-def]
+    fake = FakeZaloBot().start()
+    port = free_port()
+    webhook = request.param == "webhook"
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'zalo.sqlite3'}", zalo_bot_token=fake.token,
+        zalo_bot_api_base_url=fake.base_url, zalo_bot_poll_interval=0.05, zalo_bot_poll_timeout=1,
+        zalo_bot_webhook_url=f"http://127.0.0.1:{port}/zalo/bot/webhook" if webhook else "",
+        zalo_bot_webhook_secret=SECRET if webhook else "",
+    )
+    assistant = await prepare(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    client = httpx.AsyncClient()
+
+    async def deliver() -> None:
+        if not webhook:
+            return
+        while (update := fake.take_update()) is not None:
+            wrapped = {"ok": True, "result": update} if update["message"]["text"].startswith("w") else update
+            r = await client.post(settings.zalo_bot_webhook_url, json=wrapped, headers={"X-Bot-Api-Secret-Token": SECRET})
+            assert r.status_code == 200
+
+    yield ZaloChat(fake, deliver), assistant, fake
+    await client.aclose()
+    server.should_exit = True
+    await task
+    await assistant.db.dispose()
+    fake.stop()
+
+
+@pytest.mark.asyncio
+async def test_question_and_a_numbered_suggestion_chosen_by_number(zalo) -> None:  # type: ignore[no-untyped-def]
+    chat, _, fake = zalo
+    answer = await chat.say("vneid la gi")
+    assert "Bộ Công an" in joined(answer) and "1. " in joined(answer) and "Trả lời bằng số" in joined(answer)
+    suggest = await chat.say("thanh toán")
+    text = joined(suggest)
+    assert "Có phải bạn muốn hỏi" in text and "1. " in text
+    chosen = await chat.say("1")
+    assert "QR" in joined(chosen) or "phí" in joined(chosen)
+    assert all(len(m["text"]) <= 2000 for m in fake.sent())
+
+
+@pytest.mark.asyncio
+async def test_escalation_and_the_team_reply_come_back(zalo) -> None:  # type: ignore[no-untyped-def]
+    chat, assistant, fake = zalo
+    team = await teams.create_team(assistant.db, "phuong-hai-chau", "Tổ CNS phường Hải Châu")
+    code = await teams.create_invite(assistant.db, team)
+    assert "Chào mừng" in joined(await chat.say(f"/thamgia {code}", user="member1"))
+    unknown = await chat.say("khi nào có sóng 5G ở khu phố tôi")
+    numbers = {line.split(". ", 1)[1]: line.split(". ", 1)[0] for line in joined(unknown).splitlines() if ". " in line[:4]}
+    pick = numbers.get("Hỏi người thật") or numbers.get("Không phải")
+    assert pick is not None
+    step = await chat.say(pick)
+    if "Hỏi người thật" in joined(step):  # "Không phải" first offers the person
+        step = await chat.say("1")
+    assert "phường, xã nào" in joined(step)
+    done = await chat.say("Hải Châu", replies=2)
+    assert "Tổ CNS phường Hải Châu" in joined(done)
+    note = fake.sent("member1")[-1]["text"]
+    number = note.split("(số ")[1].split(")")[0]
+    await chat.say(f"/traloi {number} Quý sau có sóng 5G.", user="member1")
+    deadline = time.monotonic() + 10
+    while "Quý sau có sóng" not in joined(fake.sent(USER)):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.asyncio
+async def test_subscribe_unsubscribe_and_delete_my_data(zalo) -> None:  # type: ignore[no-untyped-def]
+    chat, _, _ = zalo
+    assert "phường, xã nào" in joined(await chat.say("/dangky"))
+    topics = joined(await chat.say("Sơn Trà", replies=2))
+    ok = next(line.split(".")[0] for line in topics.splitlines() if "Đồng ý nhận thông báo" in line)
+    assert "Đã đăng ký" in joined(await chat.say(ok))
+    confirm = joined(await chat.say("/huy"))
+    stop = next(line.split(".")[0] for line in confirm.splitlines() if "Hủy nhận tin" in line)
+    assert "Đã hủy" in joined(await chat.say(stop))
+    ask = joined(await chat.say("/xoadulieu"))
+    yes = next(line.split(".")[0] for line in ask.splitlines() if "Xóa hết" in line)
+    assert "Đã xóa" in joined(await chat.say(yes))
+
+
+@pytest.mark.asyncio
+async def test_a_replayed_update_is_answered_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake = FakeZaloBot().start()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'z.sqlite3'}", zalo_bot_token=fake.token,
+                        zalo_bot_api_base_url=fake.base_url, zalo_bot_poll_interval=0.05, zalo_bot_poll_timeout=1)
+    assistant = await prepare(settings)
+    fake.replay = True
+    fake.message(USER, "vneid là gì")
+    await assistant.start_channels()
+    try:
+        deadline = time.monotonic() + 10
+        while not fake.sent(USER):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        assert len(fake.sent(USER)) == 1
+    finally:
+        await assistant.stop_channels()
+        await assistant.db.dispose()
+        fake.stop()
+
+
+@pytest.mark.asyncio
+async def test_webhook_secret_is_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake = FakeZaloBot().start()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}", zalo_bot_token=fake.token,
+                        zalo_bot_api_base_url=fake.base_url, zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
+                        zalo_bot_webhook_secret=SECRET)
+    assistant = await prepare(settings)
+    await assistant.start_channels()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
+            update = {"message": {"message_id": "abc", "from": {"id": "u"}, "chat": {"id": "u"}, "text": "hi"}}
+            assert (await c.post("/zalo/bot/webhook", json=update, headers={"X-Bot-Api-Secret-Token": "wrong"})).status_code == 403
+            assert (await c.post("/zalo/bot/webhook", json=update)).status_code == 403
+            bad = await c.post("/zalo/bot/webhook", content=b"{", headers={"X-Bot-Api-Secret-Token": SECRET})
+            assert bad.status_code == 400
+        assert fake.webhook == {"url": "https://example.invalid/zalo/bot/webhook", "secret_token": SECRET}
+    finally:
+        await assistant.stop_channels()
+        await assistant.db.dispose()
+        fake.stop()
+
+
+def test_render_numbers_buttons_and_lists_links() -> None:
+    text, payloads = render(Reply("Chọn:", buttons=(Button("A", "e:a"), Button("B", "e:b")),
+                                  links=(Link("Cổng", "https://dichvucong.gov.vn"),)))
+    assert "1. A\n2. B" in text and "Cổng: https://dichvucong.gov.vn" in text and payloads == ["e:a", "e:b"]
