@@ -286,7 +286,8 @@ class OutboxItem(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("campaign_id", "resident_id", name="uq_outbox_campaign_resident"),
-        Index("ix_outbox_campaign_status", "campaign_id", "status"),
+        # Claiming walks this index in id order: no sort of the whole queue per batch.
+        Index("ix_outbox_campaign_status_id", "campaign_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
