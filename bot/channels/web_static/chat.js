@@ -95,15 +95,7 @@
   langBtn.addEventListener("click", function () {
     lang = lang === "vi" ? "en" : "vi";
     localStorage.setItem("cdsbot-lang", lang);
-    // Answers from a person of the Tổ CNS arrive later: ask for them every 20 seconds.
-  setInterval(function () {
-    fetch(API + "?session_id=" + encodeURIComponent(sessionId()))
-      .then(function (r) { return r.ok ? r.json() : { replies: [] }; })
-      .then(function (data) { data.replies.forEach(show); })
-      .catch(function () {});
-  }, 20000);
-
-  applyLang();
+    applyLang();
     send({ button: "l:" + lang });
   });
 
