@@ -152,8 +152,12 @@ class Sender:
     async def _send_batch(self, channel: str, rows: list[outbox.Row], reply: Reply) -> tuple[int, int]:
         deliver = self.channels.get(channel)
         if deliver is None:
+            # The channel is not configured in this process (no token): the rows wait, they
+            # are not failed, and go out once a process with that channel picks them up.
+            logger.warning("campaign sender: channel %s is not configured here; %s messages wait", channel, len(rows))
+            later = utcnow() + dt.timedelta(minutes=5)
             for row in rows:
-                await outbox.mark(self.db, row.id, "failed", f"channel {channel} is not configured")
+                await outbox.mark(self.db, row.id, "queued", f"channel {channel} is not configured", not_before=later)
             return 0, 0
         bucket = self.buckets[channel]
         limit = asyncio.Semaphore(self.concurrency)
