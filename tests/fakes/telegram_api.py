@@ -53,6 +53,12 @@ class State:
     rate: float = 0.0  # sendMessage calls allowed per second (0: no limit); above it: 429 retry_after 1
     window: list[float] = field(default_factory=list)
     confirmed: int = 0  # highest offset a getUpdates call confirmed
+    # Running totals for /_count, so reading them costs nothing however long the run.
+    accepted: int = 0
+    refused: int = 0
+    chats: set[str] = field(default_factory=set)
+    first: float | None = None
+    last: float | None = None
 
 
 def _decode(form: Any) -> dict[str, Any]:
@@ -238,10 +244,17 @@ class FakeTelegram:
             if over:
                 with self.lock:
                     self.state.calls.append((now, "sendMessage:429", params))
+                    self.state.refused += 1
                 return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                      "parameters": {"retry_after": 1}}, status_code=429)
         with self.lock:
-            self.state.calls.append((time.monotonic(), method, params))
+            now = time.monotonic()
+            self.state.calls.append((now, method, params))
+            if method in ("sendMessage", "sendPhoto"):
+                self.state.accepted += 1
+                self.state.chats.add(str(params.get("chat_id")))
+                self.state.first = self.state.first if self.state.first is not None else now
+                self.state.last = now
         if method == "getMe":
             return self._ok(BOT_USER)
         if method == "sendPhoto":
@@ -304,12 +317,10 @@ class FakeTelegram:
 
     async def _count(self, request: Request) -> JSONResponse:
         """sendMessage counts: accepted, refused with 429, distinct chats, first and last time."""
+        st = self.state
         with self.lock:
-            sent = [(t, str(p.get("chat_id"))) for t, m, p in self.state.calls if m == "sendMessage"]
-            refused = sum(1 for _, m, _ in self.state.calls if m == "sendMessage:429")
-        chats = {c for _, c in sent}
-        return JSONResponse({"sent": len(sent), "refused": refused, "chats": len(chats),
-                             "first": sent[0][0] if sent else None, "last": sent[-1][0] if sent else None})
+            return JSONResponse({"sent": st.accepted, "refused": st.refused, "chats": len(st.chats),
+                                 "first": st.first, "last": st.last})
 
     async def _fail(self, request: Request) -> JSONResponse:
         body = await request.json()
