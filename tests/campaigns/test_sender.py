@@ -262,3 +262,14 @@ async def test_questions_from_the_audience_after_a_campaign(db, channel, fake) -
         await log_question(db, channel="telegram", user=user, salt="s", match=m)
     counts = await service.questions_after(db, cid, "s")
     assert counts == {"vneid-la-gi": 1, "-": 1}  # 9999 was not in the audience
+
+
+@pytest.mark.asyncio
+async def test_messages_for_a_channel_this_process_lacks_wait(db) -> None:  # type: ignore[no-untyped-def]
+    await import_csv(db, ROOT / "knowledge" / "areas.csv")
+    await add_subscribers(db, 3)
+    cid = await service.create(db, "Tin", now=True)
+    s = Sender(db, {}, {})  # no Telegram here
+    assert await s.run_once() == 0
+    st = await service.status(db, cid)
+    assert st["state"] == "sending" and st["queued"] == 3 and st["failed"] == 0
