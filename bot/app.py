@@ -172,6 +172,32 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: database reachable, migrations current, each channel heard from lately."""
+        assistant = state.get("assistant")
+        checks: dict[str, object] = {}
+        ok = assistant is not None
+        if assistant is not None:
+            try:
+                current = await assistant.db.current_revision()
+                checks["database"] = "ok"
+                checks["migrations"] = "ok" if current == Database.head_revision() else f"at {current}, head is {Database.head_revision()}"
+                ok = ok and checks["migrations"] == "ok"
+            except Exception as exc:  # the database is down: say so, do not raise
+                checks["database"] = f"unreachable: {exc.__class__.__name__}"
+                ok = False
+            now = asyncio.get_running_loop().time()
+            for name, channel in (("telegram", assistant.telegram), ("zalo_bot", assistant.zalo_bot)):
+                if channel is None:
+                    continue
+                last = channel.last_ok
+                fresh = last is not None and now - last < 120
+                checks[name] = "ok" if fresh else ("no contact yet" if last is None else f"last contact {now - last:.0f} s ago")
+                # In webhook mode silence can just mean no resident wrote: only polling must be fresh.
+                polling = not (settings.telegram_webhook_url if name == "telegram" else settings.zalo_bot_webhook_url)
+                ok = ok and (fresh or not polling)
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
     async def telegram_webhook(request: Request) -> Response:
         channel = state["assistant"].telegram
         if channel is None:
@@ -200,6 +226,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
 
     routes = [
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/zalo/bot/webhook", zalo_bot_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         *web.routes(),

@@ -59,7 +59,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Trợ lý đang chạy sau {time.monotonic() - started:.1f} s (the assistant is running):")
         print(f"  Trò chuyện trên web (web chat):   {base}/")
         print(f"  Trang quản trị (admin site):      {base}/admin")
-        print(f"  Kiểm tra (health):                {base}/healthz")
+        print(f"  Kiểm tra (health):                {base}/healthz, {base}/readyz")
         print(f"  Kênh (channels): {', '.join(channels)}. Dừng bằng Ctrl+C (stop with Ctrl+C).")
         sys.stdout.flush()
 

@@ -256,3 +256,24 @@ async def test_webhook_refuses_a_wrong_secret(fake: FakeTelegram, tmp_path) -> N
     assert fake.state.webhook["secret_token"] == SECRET and fake.state.webhook["url"].endswith("/telegram/webhook")
     await assistant.telegram.stop()  # type: ignore[union-attr]
     await assistant.db.dispose()
+
+
+@pytest.mark.asyncio
+async def test_readyz_shows_the_telegram_channel(fake: FakeTelegram, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite3'}", telegram_bot_token=fake.token,
+                        telegram_api_base_url=fake.base_url, telegram_poll_timeout=1)
+    assistant = await prepare(settings)
+    app = create_app(settings, assistant)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        before = await client.get("/readyz")
+        assert before.status_code == 503 and before.json()["checks"]["telegram"] == "no contact yet"
+        await assistant.start_channels()
+        try:
+            deadline = time.monotonic() + 10
+            while (await client.get("/readyz")).status_code != 200:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.1)
+            assert (await client.get("/readyz")).json()["checks"]["telegram"] == "ok"
+        finally:
+            await assistant.stop_channels()
+    await assistant.db.dispose()

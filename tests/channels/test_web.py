@@ -77,3 +77,9 @@ def test_page_and_widget_are_served(client: TestClient) -> None:
 def test_fetching_later_replies(client: TestClient) -> None:
     assert client.get("/chat/api/messages", params={"session_id": SESSION}).json() == {"replies": []}
     assert client.get("/chat/api/messages", params={"session_id": "bad"}).status_code == 400
+
+
+def test_readyz_reports_database_and_migrations(client: TestClient) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
