@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
 from bot.channels.base import Incoming, Reply
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server started by a test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def make_incoming(text: str | None = None, button: str | None = None, user: str = "u1", channel: str = "web") -> Incoming:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,13 @@ import httpx
 import pytest
 
 from bot.settings import ROOT
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium")
 OUTPUT = ROOT / "test-output"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

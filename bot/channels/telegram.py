@@ -113,6 +113,12 @@ def _split_long(text: str, limit: int) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
+def _seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asks for (a timedelta with PTB_TIMEDELTA, else a number)."""
+    wait = exc.retry_after
+    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     rows = [
         [InlineKeyboardButton(b.label[:120], callback_data=b.payload)]
@@ -318,9 +324,7 @@ class TelegramChannel:
             else:
                 await self.bulk_bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            return Delivered(Outcome.RETRY_LATER, seconds, str(exc))
+            return Delivered(Outcome.RETRY_LATER, _seconds(exc), str(exc))
         except Forbidden as exc:
             return Delivered(Outcome.BLOCKED, description=str(exc))
         except BadRequest as exc:
@@ -347,9 +351,7 @@ class TelegramChannel:
                 await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
                 return True
             except RetryAfter as exc:
-                wait = exc.retry_after
-                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-                await asyncio.sleep(min(seconds, 30.0))
+                await asyncio.sleep(min(_seconds(exc), 30.0))
             except Forbidden:
                 logger.info("telegram: chat %s blocked the bot", "…" + chat[-3:])
                 return False

@@ -61,6 +61,10 @@ class TicketView:
     claimed_by: int | None
 
 
+def _member(m: TeamMember, t: Team) -> Member:
+    return Member(m.id, t.id, t.name, t.area_code, m.channel, m.chat, m.display_name, m.role)
+
+
 def _view(t: Ticket) -> TicketView:
     return TicketView(t.id, t.status, t.question, t.display_name, t.area_code, t.team_id, t.channel, t.chat,
                       tuple(t.suggestions or ()), t.answer, t.created_at, t.claimed_by)
@@ -117,8 +121,7 @@ async def member_of(db: Database, channel: str, user: str) -> Member | None:
         )).first()
     if row is None:
         return None
-    m, t = row
-    return Member(m.id, t.id, t.name, t.area_code, m.channel, m.chat, m.display_name, m.role)
+    return _member(*row)
 
 
 async def members_of(db: Database, team_id: int) -> list[Member]:
@@ -127,7 +130,7 @@ async def members_of(db: Database, team_id: int) -> list[Member]:
             select(TeamMember, Team).join(Team, Team.id == TeamMember.team_id).where(Team.id == team_id)
             .order_by(TeamMember.id)
         )).all()
-    return [Member(m.id, t.id, t.name, t.area_code, m.channel, m.chat, m.display_name, m.role) for m, t in rows]
+    return [_member(m, t) for m, t in rows]
 
 
 async def team_for_area(db: Database, area_code: str | None) -> tuple[int, str] | None:

@@ -16,8 +16,9 @@ from bot.app import Assistant, create_app, prepare
 from bot.services import teams
 from bot.settings import Settings
 from bot.storage.models import KbEntry, Ticket
-from tests.channels.test_telegram import RESIDENT, Chat, buttons_of, free_port, text_of
+from tests.channels.test_telegram import RESIDENT, Chat, buttons_of, text_of
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import free_port
 
 MEMBER, MEMBER2, OTHER = 6002, 6003, 6004
 

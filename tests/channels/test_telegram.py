@@ -5,7 +5,6 @@ resident receives (the fake's recorded sendMessage calls)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -19,15 +18,12 @@ from bot.app import Assistant, create_app, prepare
 from bot.channels.telegram import split_text
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import free_port
 
 RESIDENT = 5001
 SECRET = "webhook-secret-123"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Chat:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,12 @@ from collections import Counter
 from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import free_port
 
 QUESTIONS = 300
 IN_FLIGHT_BOUND = 8
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(fake: FakeTelegram, tmp: Path) -> subprocess.Popen[bytes]:

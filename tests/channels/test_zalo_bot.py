@@ -18,8 +18,8 @@ from bot.channels.base import Button, Link, Reply
 from bot.channels.zalo_bot import render
 from bot.services import teams
 from bot.settings import Settings
-from tests.channels.test_telegram import free_port
 from tests.fakes.zalo_bot_api import FakeZaloBot
+from tests.helpers import free_port
 
 USER = "6ede9afa66b88fe6d6a9"
 SECRET = "zalo-webhook-secret"
