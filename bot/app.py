@@ -40,6 +40,7 @@ __all__ = ["Assistant", "create_app", "prepare"]
 
 logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry bot tokens
+logging.getLogger("aiosqlite").setLevel(logging.WARNING)  # its debug lines carry SQL parameters (tokens)
 
 
 class Assistant:
@@ -64,6 +65,11 @@ class Assistant:
             from bot.channels.zalo_bot import ZaloBotChannel
 
             self.zalo_bot = ZaloBotChannel(settings, db, self.dispatcher.dispatch)
+        self.zalo_oa = None
+        if settings.zalo_oa_enabled:
+            from bot.channels.zalo_oa import ZaloOAChannel
+
+            self.zalo_oa = ZaloOAChannel(settings, db, self.dispatcher.dispatch)
 
     async def push(self, channel: str, chat: str, reply: Reply) -> bool:
         """Send to a chat other than the one being answered (team members, later answers).
@@ -71,6 +77,8 @@ class Assistant:
         if channel == "telegram" and self.telegram is not None and await self.telegram.send(chat, reply):
             return True
         if channel == "zalo" and self.zalo_bot is not None and await self.zalo_bot.send(chat, reply):
+            return True
+        if channel == "zalo_oa" and self.zalo_oa is not None and await self.zalo_oa.send(chat, reply):
             return True
         await deliveries.store(self.db, channel, chat, reply)  # handed over with their next message
         return channel == "web"
@@ -115,7 +123,10 @@ class Assistant:
             channels["telegram"] = self.telegram.deliver
         if self.zalo_bot is not None:
             channels["zalo"] = self.zalo_bot.deliver
-        rates = {"telegram": self.settings.telegram_broadcast_rate, "zalo": self.settings.zalo_broadcast_rate, "web": 200.0}
+        if self.zalo_oa is not None:
+            channels["zalo_oa"] = self.zalo_oa.deliver
+        rates = {"telegram": self.settings.telegram_broadcast_rate, "zalo": self.settings.zalo_broadcast_rate,
+                 "zalo_oa": self.settings.zalo_broadcast_rate, "web": 200.0}
         return Sender(self.db, channels, rates)
 
     async def start_channels(self) -> None:
@@ -123,6 +134,8 @@ class Assistant:
             await self.telegram.start()
         if self.zalo_bot is not None:
             await self.zalo_bot.start()
+        if self.zalo_oa is not None:
+            await self.zalo_oa.start()
         self._ticker = asyncio.create_task(self._tick(), name="tickets")
         self.sender = self.make_sender()
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
@@ -141,6 +154,8 @@ class Assistant:
             await self.telegram.stop()
         if self.zalo_bot is not None:
             await self.zalo_bot.stop()
+        if self.zalo_oa is not None:
+            await self.zalo_oa.stop()
 
 
 async def prepare(settings: Settings) -> Assistant:
@@ -196,6 +211,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
                 # In webhook mode silence can just mean no resident wrote: only polling must be fresh.
                 polling = not (settings.telegram_webhook_url if name == "telegram" else settings.zalo_bot_webhook_url)
                 ok = ok and (fresh or not polling)
+            if assistant.zalo_oa is not None:  # webhook only: the token is what can go wrong
+                tokens = assistant.zalo_oa.client.tokens
+                checks["zalo_oa"] = f"token refresh failing: {tokens.last_error}" if tokens.last_error else "ok"
+                ok = ok and not tokens.last_error
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
 
     async def telegram_webhook(request: Request) -> Response:
@@ -224,10 +243,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
             return JSONResponse({"error": "zalo bot is not configured"}, status_code=404)
         return await channel.webhook(request)
 
+    async def zalo_oa_webhook(request: Request) -> Response:
+        channel = state["assistant"].zalo_oa
+        if channel is None:
+            return JSONResponse({"error": "zalo oa is not configured"}, status_code=404)
+        return await channel.webhook(request)
+
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/zalo/bot/webhook", zalo_bot_webhook, methods=["POST"]),
+        Route("/zalo/oa/webhook", zalo_oa_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         *web.routes(),
     ]

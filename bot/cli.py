@@ -450,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     cps.required = True
     sp = add(cps, "create", "Tạo chiến dịch; in số của nó (create a campaign, print its id).", cmd_campaign_create)
     sp.add_argument("--text", required=True, help="nội dung thông báo")
-    sp.add_argument("--channel", action="append", choices=["telegram", "zalo", "web"], help="kênh (lặp lại được); mặc định: mọi kênh")
+    sp.add_argument("--channel", action="append", choices=["telegram", "zalo", "zalo_oa", "web"], help="kênh (lặp lại được); mặc định: mọi kênh")
     sp.add_argument("--area", action="append", help="mã phường, xã (lặp lại được); mặc định: mọi nơi")
     sp.add_argument("--topic", action="append", help="chủ đề = nhóm menu (lặp lại được); mặc định: mọi chủ đề")
     sp.add_argument("--at", help="thời điểm gửi ISO, giờ Đà Nẵng nếu không ghi múi giờ")

@@ -52,6 +52,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         channels.append(f"zalo bot ({mode})")
     else:
         channels.append("zalo tắt (off: ZALO_BOT_TOKEN not set)")
+    if settings.zalo_oa_enabled:
+        channels.append(f"zalo oa (webhook {base}/zalo/oa/webhook)")
+    else:
+        channels.append("zalo oa tắt (off: ZALO_OA_APP_ID, ZALO_OA_SECRET_KEY and a token not set)")
 
     async def announce() -> None:
         while not server.started:

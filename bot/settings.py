@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     telegram_broadcast_rate: float = Field(default=25.0, description="Campaign messages per second on Telegram (all chats together)")
     campaign_approval_required: bool = Field(default=False, description="A team's campaign waits for a city editor's approval before it is sent")
-    zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo")
+    zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo (Bot Platform and OA each)")
 
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")
     zalo_bot_api_base_url: str = Field(default="https://bot-api.zaloplatforms.com", description="Zalo Bot API base URL; the client calls {base}/bot{token}/{method}")
@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     zalo_bot_webhook_secret: str = Field(default="", description="secret_token (8-256 characters) checked on every Zalo Bot webhook call")
     zalo_bot_poll_interval: float = Field(default=1.0, description="Seconds at least between two Zalo Bot getUpdates calls")
     zalo_bot_poll_timeout: int = Field(default=30, description="Seconds a Zalo Bot getUpdates long poll waits")
+
+    zalo_oa_app_id: str = Field(default="", description="Zalo app id linked to the Official Account (empty: Zalo OA off)")
+    zalo_app_secret: str = Field(default="", description="Zalo app secret key (secret_key header of the OAuth token calls)")
+    zalo_oa_secret_key: str = Field(default="", description="OA secret key that signs webhook events (X-ZEvent-Signature); not the app secret")
+    zalo_oa_access_token: str = Field(default="", description="First OA access token (later ones are refreshed and kept in the database)")
+    zalo_oa_refresh_token: str = Field(default="", description="First OA refresh token (single-use; rotated tokens are kept in the database)")
+    zalo_oa_api_base_url: str = Field(default="https://openapi.zalo.me", description="Zalo OA Open API base URL")
+    zalo_oauth_base_url: str = Field(default="https://oauth.zaloapp.com", description="Zalo OAuth base URL (token refresh)")
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")
     team_working_hours: str = Field(default="07:30-17:00", description="Working hours of the teams (Asia/Ho_Chi_Minh); reminders only then")
@@ -83,6 +91,11 @@ class Settings(BaseSettings):
         if not 0 <= value <= 100:
             raise ValueError("thresholds are on a 0-100 scale")
         return value
+
+    @property
+    def zalo_oa_enabled(self) -> bool:
+        """The OA adapter runs when its app id, webhook secret key and a token are set."""
+        return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and (self.zalo_oa_access_token or self.zalo_oa_refresh_token))
 
     @property
     def lexicon_dir(self) -> Path:

@@ -8,6 +8,9 @@ each channel's `deliver(chat, reply) -> Delivered` and never sees their error co
   Replies to residents use another connection and are never held up by this.
 - TRANSIENT: retried with exponential backoff and jitter, up to `MAX_ATTEMPTS`.
 - BLOCKED / GONE: the row is `blocked` and the subscription made inactive.
+- SKIPPED: the platform's rules forbid it now (Zalo's 7-day window): the row is skipped.
+- HALT: the channel cannot send at all (Zalo OA out of quota, not verified): the row
+  stays queued and the campaign pauses, with an error in the log for an operator.
 - FAILED: recorded with the platform's description. A batch where more than half the
   rows fail pauses the campaign (an operator looks before it goes on).
 - On PostgreSQL each channel's sending is serialised across processes by an advisory
@@ -40,6 +43,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 UNSUBSCRIBE = "u:off"
 Deliver = Callable[[str, Reply], Awaitable[Delivered]]
+
+
+class Halted(Exception):
+    """A channel cannot send at all (out of quota, not permitted): the campaign pauses."""
 
 
 class TokenBucket:
@@ -139,8 +146,13 @@ class Sender:
                 by_channel.setdefault(row.channel, []).append(row)
             failures = 0
             for channel, batch in by_channel.items():
-                async with self._channel_lock(channel):
-                    ok, bad = await self._send_batch(channel, batch, reply)
+                try:
+                    async with self._channel_lock(channel):
+                        ok, bad = await self._send_batch(channel, batch, reply)
+                except Halted as exc:
+                    logger.error("campaign %s paused: %s cannot send (%s); resume it once fixed", campaign.id, channel, exc)
+                    await self._set(campaign.id, state="paused")
+                    return sent
                 sent += ok
                 failures += bad
             if len(rows) >= 20 and failures * 2 > len(rows):
@@ -162,6 +174,7 @@ class Sender:
         bucket = self.buckets[channel]
         limit = asyncio.Semaphore(self.concurrency)
         sent_ids: list[int] = []
+        halted: list[str] = []
         failures = 0
 
         async def one(row: outbox.Row) -> None:
@@ -179,6 +192,11 @@ class Sender:
                 backoff = min(300.0, 2.0 ** row.attempts) * (0.5 + random.random())
                 await outbox.mark(self.db, row.id, "queued", result.description,
                                   not_before=utcnow() + dt.timedelta(seconds=backoff))
+            elif result.outcome == Outcome.SKIPPED:
+                await outbox.mark(self.db, row.id, "skipped", result.description)
+            elif result.outcome == Outcome.HALT:
+                halted.append(result.description)
+                await outbox.mark(self.db, row.id, "queued", result.description)
             elif result.outcome in (Outcome.BLOCKED, Outcome.GONE):
                 await outbox.mark(self.db, row.id, "blocked", result.description)
                 if row.resident_id is not None:
@@ -189,6 +207,8 @@ class Sender:
 
         await asyncio.gather(*(one(row) for row in rows))
         await outbox.mark_many_sent(self.db, sent_ids)
+        if halted:
+            raise Halted(halted[0])
         return len(sent_ids), failures
 
     @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ from bot.storage.models import Area, Campaign, Resident, Subscription, utcnow
 __all__ = ["CampaignError", "create", "set_state", "status", "subscribe", "unsubscribe", "import_subscribers", "subscriber_stats"]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-CHANNELS = ("telegram", "zalo", "web")
+CHANNELS = ("telegram", "zalo", "zalo_oa", "web")
 TELEGRAM_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 TRANSITIONS = {

@@ -63,6 +63,10 @@ class Outcome(str, Enum):
     BLOCKED ─ the resident blocked the bot or left (403): stop sending to them.
     GONE ─ the chat does not exist (400 chat not found): stop sending to them.
     FAILED ─ refused for good (e.g. text too long): record the platform's description.
+    SKIPPED ─ the platform's rules forbid this message now (Zalo OA: 7-day window closed,
+      not a follower, the resident's quota used up): skip it, keep the subscription.
+    HALT ─ the sender itself cannot send (Zalo OA: out of quota, not verified, no
+      permission): pause the campaign, keep the message queued, alert an operator.
     """
 
     SENT = "sent"
@@ -71,6 +75,8 @@ class Outcome(str, Enum):
     BLOCKED = "blocked"
     GONE = "gone"
     FAILED = "failed"
+    SKIPPED = "skipped"
+    HALT = "halt"
 
 
 @dataclass(frozen=True)

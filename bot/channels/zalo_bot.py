@@ -24,17 +24,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from sqlalchemy import select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.telegram import split_text
-from bot.conversation import load_resident, save_resident
+from bot.conversation import load_resident
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.models import Resident
 
-__all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "render"]
+__all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "remember_choices", "render"]
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -90,6 +92,22 @@ def render(reply: Reply) -> tuple[str, list[str]]:
 
 
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+async def remember_choices(db: Database, channel: str, user: str, payloads: list[str]) -> None:
+    """Keep the payloads of the numbered list just sent (or forget an older list), for
+    a resident who still exists: after "delete my data" nothing is created again."""
+    r = Resident.__table__
+    async with db.engine.begin() as conn:
+        row = (await conn.execute(select(r.c.id, r.c.state).where(r.c.channel == channel, r.c.platform_user_id == user))).first()
+        if row is None:
+            return
+        state = dict(row.state or {})
+        if payloads:
+            state["zalo_choices"] = payloads
+        elif state.pop("zalo_choices", None) is None:
+            return
+        await conn.execute(update(r).where(r.c.id == row.id).values(state=state))
 
 
 class ZaloBotChannel:
@@ -221,15 +239,6 @@ class ZaloBotChannel:
         choices = (resident.state or {}).get("zalo_choices") or []
         return str(choices[number - 1]) if 1 <= number <= len(choices) else None
 
-    async def _remember(self, user: str, payloads: list[str]) -> None:
-        resident = await load_resident(self.db, self.name, user)
-        state = dict(resident.state or {})
-        if payloads:
-            state["zalo_choices"] = payloads
-        else:
-            state.pop("zalo_choices", None)
-        await save_resident(self.db, resident, state=state)
-
     async def _handle(self, update: dict[str, Any]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")
         async with self._slots:
@@ -250,7 +259,7 @@ class ZaloBotChannel:
                 for reply in replies:
                     choices = render(reply)[1] or choices
                     await self.send(msg.chat, reply)
-                await self._remember(msg.user, choices)
+                await remember_choices(self.db, self.name, msg.user, choices)
                 await inbox.finish(self.db, self.name, external)
 
     # -- sending ---------------------------------------------------------------------

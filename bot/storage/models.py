@@ -114,6 +114,10 @@ class Resident(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Messages wait for this resident in `deliveries` (handed over with their next message).
     waiting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Zalo OA: the last event from the resident (messages may be sent for 7 days after
+    # it) and whether they follow the OA (promotion messages reach only followers).
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    follower: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class QuestionLog(Base):
@@ -299,4 +303,19 @@ class OutboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # retry after this time
     error: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ZaloOAToken(Base):
+    """The Zalo OA's current OAuth tokens (one row). Refresh tokens are single-use and
+    rotated: a refresh writes both new tokens in one UPDATE guarded by `version`."""
+
+    __tablename__ = "zalo_oa_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # None: unknown (seeded)
+    seed_hash: Mapped[str] = mapped_column(String(64))  # of the settings' tokens this row started from
+    version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

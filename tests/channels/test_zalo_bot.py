@@ -12,12 +12,14 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from sqlalchemy import select
 
 from bot.app import Assistant, create_app, prepare
 from bot.channels.base import Button, Link, Reply
 from bot.channels.zalo_bot import render
 from bot.services import teams
 from bot.settings import Settings
+from bot.storage.models import Resident
 from tests.fakes.zalo_bot_api import FakeZaloBot
 from tests.helpers import free_port
 
@@ -122,7 +124,7 @@ async def test_escalation_and_the_team_reply_come_back(zalo) -> None:  # type: i
 
 @pytest.mark.asyncio
 async def test_subscribe_unsubscribe_and_delete_my_data(zalo) -> None:  # type: ignore[no-untyped-def]
-    chat, _, _ = zalo
+    chat, assistant, _ = zalo
     assert "phường, xã nào" in joined(await chat.say("/dangky"))
     topics = joined(await chat.say("Sơn Trà", replies=2))
     ok = next(line.split(".")[0] for line in topics.splitlines() if "Đồng ý nhận thông báo" in line)
@@ -133,6 +135,8 @@ async def test_subscribe_unsubscribe_and_delete_my_data(zalo) -> None:  # type: 
     ask = joined(await chat.say("/xoadulieu"))
     yes = next(line.split(".")[0] for line in ask.splitlines() if "Xóa hết" in line)
     assert "Đã xóa" in joined(await chat.say(yes))
+    async with assistant.db.session() as session:  # and nothing about the resident is stored again
+        assert await session.scalar(select(Resident).where(Resident.platform_user_id == USER)) is None
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,384 @@
+"""The Zalo Official Account channel (the city's production path on Zalo): translation
+and Zalo's sending rules. The API itself (signature, tokens, error codes) is in
+`bot/channels/zalo_oa_api.py`.
+
+Receiving: POST /zalo/oa/webhook. The signature and the event's age are checked, the
+event is stored in the inbox (keyed by `msg_id`, or by event, user and time for
+follow/unfollow) and answered 200 at once (Zalo wants an answer within 2 s); the work is
+done after. Events other than messages, follow and unfollow are logged and ignored.
+
+Replying: consultation ("tư vấn", `/v3.0/oa/message/cs`) messages of at most 2,000
+characters, split on paragraphs. Up to five buttons become OA buttons
+(`oa.query.hide`: a tap sends `cds:<payload>` back as a text the resident does not see);
+more become a numbered list answered with a number, as on the Bot Platform.
+
+Campaigns (`deliver`), by the resident's last interaction (stored on every event) and
+whether they follow the OA:
+- interaction within 48 h: a consultation message (free);
+- a follower: a promotion message ("truyền thông"; one a day; not at night: held until
+  06:00 Đà Nẵng time);
+- interaction within 7 days: a consultation message;
+- otherwise nothing is sent (the message is skipped, never sent outside the window).
+Error codes become `Outcome`s by the table in `zalo_oa_api.ERRORS`.
+
+Follow and unfollow keep subscriptions in step: unfollowing ends an active subscription
+(reason `unfollowed`); following again restores one that unfollowing ended, and the
+new follower gets the welcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels import inbox
+from bot.channels.base import Delivered, Incoming, Outcome, Reply
+from bot.channels.telegram import split_text
+from bot.channels.zalo_bot import remember_choices
+from bot.channels.zalo_bot import render as numbered
+from bot.channels.zalo_oa_api import WINDOW_CLOSED, TokenError, ZaloOAClient, ZaloOAError, action_for, check_signature
+from bot.conversation import load_resident, save_resident
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import Resident, Subscription, utcnow
+
+__all__ = ["ZaloOAChannel", "render"]
+
+logger = logging.getLogger(__name__)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_TEXT = 2000
+MAX_BUTTONS = 5
+BUTTON_PREFIX = "cds:"
+FREE_WINDOW = dt.timedelta(hours=48)
+WINDOW = dt.timedelta(days=7) - dt.timedelta(minutes=10)  # a margin for clocks and queues
+NIGHT = (22, 6)  # promotion messages are refused from 22:00 to 06:00 (-234)
+MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_link", "user_send_audio", "user_send_video",
+                  "user_send_sticker", "user_send_location", "user_send_business_card", "user_send_file", "user_send_gif")
+Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+def render(reply: Reply) -> tuple[dict[str, Any], list[str]]:
+    """The `message` object of a consultation message, and the payloads of a numbered
+    list (empty when the buttons are the OA's own)."""
+    if len(reply.buttons) > MAX_BUTTONS:
+        text, payloads = numbered(reply)
+        return {"text": text}, payloads
+    text = reply.text
+    if reply.links:
+        text += "\n\n" + "\n".join(f"{link.label}: {link.url}" for link in reply.links)
+    message: dict[str, Any] = {"text": text}
+    if reply.buttons:
+        message["attachment"] = {"type": "template", "payload": {"template_type": "button", "buttons": [
+            {"type": "oa.query.hide", "title": b.label[:100], "payload": BUTTON_PREFIX + b.payload}
+            for b in reply.buttons]}}
+    elif reply.image:
+        message["attachment"] = {"type": "template", "payload": {"template_type": "media", "elements": [
+            {"media_type": "image", "url": reply.image}]}}
+    return message, []
+
+
+def promotion(reply: Reply) -> dict[str, Any]:
+    """A campaign as a promotion message: optional banner, a header (≤100), the text."""
+    head, _, rest = reply.text.strip().partition("\n")
+    elements: list[dict[str, Any]] = []
+    if reply.image:
+        elements.append({"type": "banner", "image_url": reply.image})
+    elements.append({"type": "header", "content": head[:100]})
+    body = (head[100:] + "\n" + rest).strip()
+    if reply.links:
+        body += "\n\n" + "\n".join(f"{link.label}: {link.url}" for link in reply.links)
+    if body:
+        elements.append({"type": "text", "content": body})
+    buttons = [{"type": "oa.query.hide", "title": b.label[:100], "payload": BUTTON_PREFIX + b.payload}
+               for b in reply.buttons[:MAX_BUTTONS]]
+    return {"attachment": {"type": "template", "payload": {"template_type": "promotion", "language": "VI",
+                                                           "elements": elements, "buttons": buttons}}}
+
+
+def next_morning(now: dt.datetime) -> float | None:
+    """Seconds until 06:05 Đà Nẵng time when `now` (UTC, naive) is at night, else None."""
+    local = now.replace(tzinfo=dt.UTC).astimezone(TZ)
+    if NIGHT[1] <= local.hour < NIGHT[0]:
+        return None
+    morning = local.replace(hour=NIGHT[1], minute=5, second=0, microsecond=0)
+    if local.hour >= NIGHT[0]:
+        morning += dt.timedelta(days=1)
+    return (morning - local).total_seconds()
+
+
+class ZaloOAChannel:
+    """Receives from and replies on a Zalo Official Account.
+
+    Parameters:
+        settings: app id, secret keys, first tokens, base URLs.
+        db: the inbox, residents (last interaction, follower) and subscriptions.
+        dispatch: the shared dispatcher's coroutine.
+        concurrency: events handled at once.
+    """
+
+    name = "zalo_oa"
+
+    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 8) -> None:
+        self.settings = settings
+        self.db = db
+        self.dispatch = dispatch
+        self.client = ZaloOAClient(db, settings)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._refresher: asyncio.Task[None] | None = None
+        self.last_ok: float | None = None
+        self.refused = 0  # webhook calls refused (bad signature, old, wrong app)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for _, payload in await inbox.pending(self.db, self.name):
+            self._spawn(payload)
+        self._refresher = asyncio.create_task(self._keep_token_fresh(), name="zalo-oa-token")
+        logger.info("zalo oa: webhook mode (/zalo/oa/webhook)")
+
+    async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def _keep_token_fresh(self, every: float = 300.0) -> None:
+        """Refresh the access token before it expires (checked every five minutes)."""
+        tokens = self.client.tokens
+        while True:
+            try:
+                await tokens.access_token()
+                if tokens.expiring():
+                    await tokens.refresh(None)
+            except asyncio.CancelledError:
+                raise
+            except TokenError:
+                pass  # logged by the store; the next check tries again
+            except Exception:
+                logger.exception("zalo oa: checking the token failed")
+            await asyncio.sleep(every)
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        """POST /zalo/oa/webhook: check, store, answer 200 at once, process after."""
+        raw = await request.body()
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(event, dict):
+            return JSONResponse({"error": "not an event"}, status_code=400)
+        app_id, timestamp = str(event.get("app_id", "")), str(event.get("timestamp", ""))
+        why = check_signature(request.headers.get("x-zevent-signature", ""), app_id, raw, timestamp,
+                              self.settings.zalo_oa_secret_key)
+        if why is None and app_id != self.settings.zalo_oa_app_id:
+            why = "another app's event"
+        if why is not None:
+            self.refused += 1
+            logger.warning("zalo oa: webhook event refused (%s)", why)
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        self.last_ok = asyncio.get_running_loop().time()
+        name = str(event.get("event_name", ""))
+        key = self._key(name, event)
+        if key is None:
+            logger.debug("zalo oa: event %s ignored", name)
+            return JSONResponse({"ok": True})
+        for _, payload in await inbox.store(self.db, self.name, [(key, event)]):  # stored before the 200
+            self._spawn(payload)
+        return JSONResponse({"ok": True})
+
+    @staticmethod
+    def _key(name: str, event: dict[str, Any]) -> str | None:
+        if name in MESSAGE_EVENTS:
+            msg_id = str((event.get("message") or {}).get("msg_id") or "")
+            user = str((event.get("sender") or {}).get("id") or "")
+            return msg_id or (f"{name}:{user}:{event.get('timestamp')}" if user else None)
+        if name in ("follow", "unfollow"):
+            user = str((event.get("follower") or {}).get("id") or "")
+            return f"{name}:{user}:{event.get('timestamp')}" if user else None
+        return None
+
+    def _spawn(self, event: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- handling --------------------------------------------------------------------
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        name = str(event.get("event_name", ""))
+        key = self._key(name, event) or ""
+        user = str(((event.get("follower") if name in ("follow", "unfollow") else event.get("sender")) or {}).get("id") or "")
+        async with self._slots:
+            lock = self._locks.setdefault(user, asyncio.Lock())
+            async with lock:
+                try:
+                    msg = await self._record(name, user, event)
+                    if msg is not None:
+                        await self._answer(msg)
+                except Exception:
+                    logger.exception("zalo oa: handling event %s failed", name)
+                    if name in MESSAGE_EVENTS:
+                        await self.send(user, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+                    await inbox.finish(self.db, self.name, key, "failed")
+                    return
+                await inbox.finish(self.db, self.name, key)
+
+    async def _record(self, name: str, user: str, event: dict[str, Any]) -> Incoming | None:
+        """Store the interaction (the 7-day window starts again) and follow state; the
+        message to answer, if any."""
+        if name == "unfollow":  # not an interaction: it opens no window, and stores no one new
+            r = Resident.__table__
+            async with self.db.engine.begin() as conn:
+                found = (await conn.execute(select(r.c.id).where(r.c.channel == self.name, r.c.platform_user_id == user))).first()
+                if found is not None:
+                    await conn.execute(update(r).where(r.c.id == found[0]).values(follower=False))
+            if found is not None:
+                await self._end_subscription(int(found[0]))
+            return None
+        resident = await load_resident(self.db, self.name, user)
+        changes: dict[str, Any] = {"last_inbound_at": utcnow()}
+        if name == "follow":
+            changes["follower"] = True
+        await save_resident(self.db, resident, **changes)
+        if name == "follow":
+            await self._restore_subscription(resident.id)
+            return Incoming(self.name, user, user, text="/start")
+        text = (event.get("message") or {}).get("text") if name == "user_send_text" else None
+        if isinstance(text, str) and text.startswith(BUTTON_PREFIX):
+            return Incoming(self.name, user, user, button=text[len(BUTTON_PREFIX):])
+        if isinstance(text, str) and text.strip().isdigit():
+            choices = (resident.state or {}).get("zalo_choices") or []
+            number = int(text.strip())
+            if 1 <= number <= len(choices):
+                return Incoming(self.name, user, user, button=str(choices[number - 1]))
+        return Incoming(self.name, user, user, text=text if isinstance(text, str) else None)
+
+    async def _end_subscription(self, resident_id: int) -> None:
+        from bot.campaigns.service import unsubscribe
+
+        if await unsubscribe(self.db, resident_id, reason="unfollowed"):
+            logger.info("zalo oa: a subscriber unfollowed; subscription ended")
+
+    async def _restore_subscription(self, resident_id: int) -> None:
+        s = Subscription.__table__
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(s).where(s.c.resident_id == resident_id, s.c.active.is_(False),
+                                               s.c.end_reason == "unfollowed")
+                               .values(active=True, ended_at=None, end_reason=None))
+
+    async def _answer(self, msg: Incoming) -> None:
+        replies = await self.dispatch(msg)
+        choices: list[str] = []
+        for reply in replies:
+            choices = render(reply)[1] or choices
+            await self.send(msg.chat, reply)
+        await remember_choices(self.db, self.name, msg.user, choices)
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send(self, chat: str, reply: Reply) -> bool:
+        """A consultation message (split under 2,000 characters, buttons on the last
+        part). False when it cannot be delivered (e.g. the 7-day window has closed)."""
+        message, _ = render(reply)
+        parts = split_text(message["text"], MAX_TEXT) or [""]
+        for i, part in enumerate(parts):
+            piece = {**message, "text": part} if i == len(parts) - 1 else {"text": part}
+            result = await self._send_with_retries(chat, piece)
+            if result.outcome != Outcome.SENT:
+                logger.warning("zalo oa: a reply was not delivered (%s)", result.description)
+                return False
+        return True
+
+    async def _send_with_retries(self, chat: str, message: dict[str, Any], attempts: int = 3) -> Delivered:
+        result = Delivered(Outcome.FAILED)
+        for attempt in range(attempts):
+            result = await self._post("cs", chat, message)
+            if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
+                return result
+            # A resident is waiting: retry soon (1, 2 s), never the campaign path's long pause.
+            await asyncio.sleep(min(result.retry_after or 10.0, 2.0**attempt))
+        return result
+
+    async def _post(self, kind: str, chat: str, message: dict[str, Any]) -> Delivered:
+        try:
+            await self.client.call("POST", f"/v3.0/oa/message/{kind}", json={"recipient": {"user_id": chat}, "message": message})
+        except ZaloOAError as exc:
+            action = action_for(exc.code)
+            if action.outcome == Outcome.HALT:
+                logger.error("zalo oa: %s (error %s): sending stopped until an operator acts", action.why, exc.code)
+            if exc.code in WINDOW_CLOSED:
+                await self._close_window(chat)
+            retry = exc.retry_after or action.retry_after
+            if exc.code == -234:
+                retry = next_morning(utcnow()) or action.retry_after
+            return Delivered(action.outcome, retry, f"{exc.code} {action.why}")
+        return Delivered(Outcome.SENT)
+
+    async def _close_window(self, chat: str) -> None:
+        """Zalo says the window is closed: forget the interaction until the next one."""
+        r = Resident.__table__
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(r).where(r.c.channel == self.name, r.c.platform_user_id == chat)
+                               .values(last_inbound_at=None))
+
+    async def deliver(self, chat: str, reply: Reply) -> Delivered:
+        """Campaign path: one attempt, by Zalo's rules (module docstring)."""
+        r = Resident.__table__
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(select(r.c.last_inbound_at, r.c.follower)
+                                      .where(r.c.channel == self.name, r.c.platform_user_id == chat))).first()
+        last, follower = (row[0], row[1]) if row else (None, None)
+        now = utcnow()
+        age = now - last if last is not None else None
+        if age is not None and age < FREE_WINDOW:
+            return await self._campaign_cs(chat, reply)
+        if follower is None:
+            follower = await self._is_follower(chat)
+        if follower:
+            if (wait := next_morning(now)) is not None:
+                return Delivered(Outcome.RETRY_LATER, wait, "promotion messages wait for the morning")
+            result = await self._post("promotion", chat, promotion(reply))
+            if not (result.outcome == Outcome.SKIPPED and result.description.startswith("-213")):
+                return result
+            await self._set_follower(chat, False)
+        if age is not None and age < WINDOW:
+            return await self._campaign_cs(chat, reply)
+        return Delivered(Outcome.SKIPPED, description="no interaction within 7 days and not a follower")
+
+    async def _campaign_cs(self, chat: str, reply: Reply) -> Delivered:
+        message, _ = render(reply)
+        message["text"] = message["text"][:MAX_TEXT]
+        return await self._post("cs", chat, message)
+
+    async def _is_follower(self, chat: str) -> bool:
+        """Ask Zalo once (user detail) and remember the answer."""
+        try:
+            data = await self.client.call("GET", "/v3.0/oa/user/detail", params={"data": json.dumps({"user_id": chat})})
+        except ZaloOAError:
+            return False
+        follower = bool(data.get("user_is_follower"))
+        await self._set_follower(chat, follower)
+        return follower
+
+    async def _set_follower(self, chat: str, follower: bool) -> None:
+        r = Resident.__table__
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(r).where(r.c.channel == self.name, r.c.platform_user_id == chat)
+                               .values(follower=follower))
