@@ -489,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = _settings()
+        from bot.logs import setup
+
+        setup(settings, level="WARNING")  # `run` raises it to LOG_LEVEL
         result = args.func(args, settings)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
