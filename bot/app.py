@@ -138,19 +138,24 @@ class Assistant:
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
 
     async def stop_channels(self) -> None:
-        """Stop receiving and finish in-flight work; what is left stays in the inbox."""
+        """Graceful stop (SIGTERM): take no new work, finish what is in flight, close.
+        1. stop polling, so nothing new comes in; 2. the sender finishes the batch it
+        sends (its rows are marked sent), the rest stays queued in the outbox; 3. each
+        channel answers the updates it already took, then closes. Whatever is left
+        (an update Telegram still holds, an outbox row) is picked up at the next start."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        if self._sending is not None and self.sender is not None:
-            self.sender.stop()  # finishes the batch in flight; the rest stays queued
+        if self.sender is not None:
+            self.sender.stop()
+        for channel in self.receiving():
+            await channel.stop_receiving()
+        if self._sending is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sending
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if self.zalo_bot is not None:
-            await self.zalo_bot.stop()
+        for channel in self.receiving():
+            await channel.stop()
 
 
 async def prepare(settings: Settings) -> Assistant:

@@ -68,6 +68,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
 
     waiter = asyncio.create_task(announce())
+    # uvicorn handles SIGTERM/SIGINT (graceful stop), then raises the signal again for the
+    # handler that was there before: this one, so the process ends with status 0 after
+    # its clean stop instead of being killed by the re-raised signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped_cleanly)
     try:
         await server.serve()
     finally:
@@ -75,6 +80,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         await assistant.db.dispose()
     logger.info("stopped: work in flight finished, anything left waits in the inbox and the outbox")
     return 0
+
+
+def _stopped_cleanly(sig: int, frame: Any) -> None:
+    logger.info("received %s: stopping after the work in flight", signal.Signals(sig).name)
 
 
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:

@@ -223,15 +223,21 @@ class TelegramChannel:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
             logger.info("telegram: long polling")
 
-    async def stop(self) -> None:
-        """Stop receiving, answer what is queued, close. Unfinished items stay in the inbox
-        and are answered at the next start."""
+    async def stop_receiving(self) -> None:
+        """Stop polling (a poll in the middle of storing its updates finishes that first).
+        Updates Telegram sends meanwhile wait there, or in the inbox, for the next start."""
         if self._poller is not None:
             self._stopping = True
-            if not self._storing:  # a poll in the middle of storing updates finishes that first
+            if not self._storing:
                 self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+            self._poller = None
+
+    async def stop(self) -> None:
+        """Stop receiving, answer what is queued, close. Unfinished items stay in the inbox
+        and are answered at the next start."""
+        await self.stop_receiving()
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.app.stop()
         with contextlib.suppress(TelegramError, RuntimeError):

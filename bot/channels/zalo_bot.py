@@ -143,14 +143,19 @@ class ZaloBotChannel:
             self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poller")
             logger.info("zalo bot: long polling")
 
-    async def stop(self) -> None:
-        """Stop receiving, answer what was received, close. Unfinished items stay in the inbox."""
+    async def stop_receiving(self) -> None:
+        """Stop polling (a poll in the middle of storing its update finishes that first)."""
         if self._poller is not None:
             self._stopping = True
             if not self._storing:
                 self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+            self._poller = None
+
+    async def stop(self) -> None:
+        """Stop receiving, answer what was received, close. Unfinished items stay in the inbox."""
+        await self.stop_receiving()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
