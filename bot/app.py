@@ -1,6 +1,6 @@
 """The ASGI app, declared in one place: web chat at /, admin at /admin, health at
-/healthz, and a lifespan that opens the database, seeds an empty knowledge base and
-builds the dispatcher every channel shares.
+/healthz and /readyz, metrics at /metrics, and a lifespan that opens the database, seeds
+an empty knowledge base and builds the dispatcher every channel shares.
 
 Run it with `cdsbot run` (uvicorn on HOST:PORT). Tests build it with `create_app`.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -22,12 +24,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
+from bot.campaigns import outbox
 from bot.campaigns.sender import Sender
+from bot.channels import inbox
 from bot.channels.base import Delivered, Outcome, Reply
 from bot.channels.web import WebChat
 from bot.handlers.team_reply import notification
 from bot.handlers import Dispatcher
 from bot.kb_files import read_dir
+from bot.logs import RequestIds
 from bot.services import areas as areas_service
 from bot.services import deliveries, teams
 from bot.services.worktime import is_working_time, load_holidays
@@ -70,6 +76,10 @@ class Assistant:
             from bot.channels.zalo_oa import ZaloOAChannel
 
             self.zalo_oa = ZaloOAChannel(settings, db, self.dispatcher.dispatch)
+
+    def receiving(self) -> list[Any]:
+        """The channels this process receives on (each has `name`, `health`, `webhook_mode`)."""
+        return [c for c in (self.telegram, self.zalo_bot, self.zalo_oa) if c is not None]
 
     async def push(self, channel: str, chat: str, reply: Reply) -> bool:
         """Send to a chat other than the one being answered (team members, later answers).
@@ -141,21 +151,24 @@ class Assistant:
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
 
     async def stop_channels(self) -> None:
-        """Stop receiving and finish in-flight work; what is left stays in the inbox."""
+        """Graceful stop (SIGTERM): take no new work, finish what is in flight, close.
+        1. stop polling, so nothing new comes in; 2. the sender finishes the batch it
+        sends (its rows are marked sent), the rest stays queued in the outbox; 3. each
+        channel answers the updates it already took, then closes. Whatever is left
+        (an update Telegram still holds, an outbox row) is picked up at the next start."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        if self._sending is not None and self.sender is not None:
-            self.sender.stop()  # finishes the batch in flight; the rest stays queued
+        if self.sender is not None:
+            self.sender.stop()
+        for channel in self.receiving():
+            await channel.stop_receiving()
+        if self._sending is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sending
-        if self.telegram is not None:
-            await self.telegram.stop()
-        if self.zalo_bot is not None:
-            await self.zalo_bot.stop()
-        if self.zalo_oa is not None:
-            await self.zalo_oa.stop()
+        for channel in self.receiving():
+            await channel.stop()
 
 
 async def prepare(settings: Settings) -> Assistant:
@@ -188,7 +201,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        """Ready: database reachable, migrations current, each channel heard from lately."""
+        """Ready: database reachable, migrations current, each polling channel heard from
+        within two minutes (a failing channel shows its failures in a row and last error).
+        Never a secret or a resident's data in the body."""
         assistant = state.get("assistant")
         checks: dict[str, object] = {}
         ok = assistant is not None
@@ -201,21 +216,40 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
             except Exception as exc:  # the database is down: say so, do not raise
                 checks["database"] = f"unreachable: {exc.__class__.__name__}"
                 ok = False
-            now = asyncio.get_running_loop().time()
-            for name, channel in (("telegram", assistant.telegram), ("zalo_bot", assistant.zalo_bot)):
-                if channel is None:
-                    continue
-                last = channel.last_ok
-                fresh = last is not None and now - last < 120
-                checks[name] = "ok" if fresh else ("no contact yet" if last is None else f"last contact {now - last:.0f} s ago")
-                # In webhook mode silence can just mean no resident wrote: only polling must be fresh.
-                polling = not (settings.telegram_webhook_url if name == "telegram" else settings.zalo_bot_webhook_url)
-                ok = ok and (fresh or not polling)
+            for channel in assistant.receiving():
+                fresh, checks[channel.name] = channel.health.report(polling=not channel.webhook_mode)
+                ok = ok and fresh
             if assistant.zalo_oa is not None:  # webhook only: the token is what can go wrong
                 tokens = assistant.zalo_oa.client.tokens
-                checks["zalo_oa"] = f"token refresh failing: {tokens.last_error}" if tokens.last_error else "ok"
+                checks["zalo_oa_token"] = f"refresh failing: {tokens.last_error}" if tokens.last_error else "ok"
                 ok = ok and not tokens.last_error
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+    def may_read_metrics(request: Request) -> bool:
+        """With METRICS_TOKEN: the bearer token. Without: direct requests from loopback only
+        (a request a reverse proxy forwarded carries X-Forwarded-For and is refused)."""
+        if settings.metrics_token:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            return hmac.compare_digest(given.encode(), settings.metrics_token.encode())
+        host = request.client.host if request.client else ""
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        return loopback and "x-forwarded-for" not in request.headers and "forwarded" not in request.headers
+
+    async def metrics_endpoint(request: Request) -> Response:
+        """GET /metrics: the Prometheus text format (bot/metrics.py lists every metric)."""
+        if not may_read_metrics(request):
+            return JSONResponse({"error": "forbidden: set METRICS_TOKEN, or ask from 127.0.0.1"}, status_code=403)
+        assistant = state.get("assistant")
+        if assistant is not None:
+            try:
+                metrics.set_backlogs(await inbox.backlog(assistant.db), await outbox.backlog(assistant.db),
+                                     await teams.open_ages_hours(assistant.db))
+            except Exception as exc:  # the database is down: the process's own metrics still help
+                logger.warning("metrics: reading backlogs failed (%s)", exc.__class__.__name__)
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
     async def telegram_webhook(request: Request) -> Response:
         channel = state["assistant"].telegram
@@ -236,7 +270,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
                 await state["assistant"].db.dispose()
 
     origins = [o.strip() for o in settings.web_chat_origins.split(",") if o.strip()]
-    middleware = [Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"], allow_headers=["Content-Type"])] if origins else []
+    middleware = [Middleware(RequestIds)]
+    if origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"], allow_headers=["Content-Type"]))
     async def zalo_bot_webhook(request: Request) -> Response:
         channel = state["assistant"].zalo_bot
         if channel is None:
@@ -252,6 +288,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         Route("/zalo/bot/webhook", zalo_bot_webhook, methods=["POST"]),
         Route("/zalo/oa/webhook", zalo_oa_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),

@@ -67,6 +67,50 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} KB"
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.backup import BackupError, backup
+
+    try:
+        done = backup(settings.database_url, Path(args.file), overwrite=args.force)
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Đã sao lưu vào {done.path}: {_size(done.bytes)}, lược đồ {done.revision}, {done.entries} mục tri thức, "
+          f"{done.questions} câu hỏi, {done.seconds:.1f} s (backup written and checked).")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.backup import BackupError, restore, sqlite_file
+
+    try:
+        target = sqlite_file(settings.database_url)
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("Phục hồi sẽ thay toàn bộ cơ sở dữ liệu; thêm --yes để xác nhận (restore replaces the whole "
+                           "database; add --yes to confirm).")
+        print(f"Phục hồi {args.file} sẽ thay toàn bộ cơ sở dữ liệu {target} (bản hiện tại được giữ lại bên cạnh).")
+        print("Hãy dừng trợ lý trước (systemctl stop cdsbot). Restore replaces the whole database; stop the assistant first.")
+        answer = input("Gõ 'co' hoặc 'yes' để tiếp tục (type 'yes' to go on): ").strip().lower()
+        if answer not in ("co", "có", "yes", "y"):
+            print("Đã hủy, không thay đổi gì (cancelled, nothing changed).")
+            return 1
+    try:
+        done = restore(settings.database_url, Path(args.file))
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    if done.saved_previous is not None:
+        print(f"Bản cũ được giữ tại {done.saved_previous} (the previous database was kept there).")
+    print(f"Đã phục hồi {target}: lược đồ {done.revision}, {done.entries} mục tri thức, {done.questions} câu hỏi "
+          f"(restored; migrations run at the next start).")
+    return 0
+
+
 async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.knowledge import import_groups
 
@@ -403,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
     dbs.required = True
     add(dbs, "upgrade", "Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu (apply migrations).", cmd_db_upgrade)
+    sp = add(dbs, "backup", "Sao lưu cơ sở dữ liệu SQLite đang chạy vào một tệp, an toàn khi trợ lý đang chạy "
+             "(online backup of the running SQLite database).", cmd_db_backup)
+    sp.add_argument("file", metavar="FILE", help="tệp đích, ví dụ backups/cdsbot-2026-05-01.sqlite3")
+    sp.add_argument("--force", action="store_true", help="ghi đè nếu tệp đã có (overwrite)")
+    sp = add(dbs, "restore", "Phục hồi cơ sở dữ liệu SQLite từ tệp sao lưu, sau khi xác nhận; bản hiện tại được giữ lại "
+             "(restore from a backup after a confirmation).", cmd_db_restore)
+    sp.add_argument("file", metavar="FILE", help="tệp sao lưu do 'cdsbot db backup' tạo")
+    sp.add_argument("--yes", action="store_true", help="không hỏi lại (no confirmation prompt)")
 
     kb = sub.add_parser("kb", help="kho tri thức (knowledge base)", description="Kho tri thức (knowledge base).")
     kbs = kb.add_subparsers(dest="kb_command", metavar="ACTION")
@@ -489,6 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = _settings()
+        from bot.logs import setup
+
+        setup(settings, level="WARNING")  # `run` raises it to LOG_LEVEL
         result = args.func(args, settings)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)

@@ -21,10 +21,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from admin.accounts import count_users, create_user
     from bot.app import create_app, mount_admin_when_ready, prepare
+    from bot.logs import setup
 
     started = time.monotonic()
-    logging.getLogger().setLevel(settings.log_level.upper())
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup(settings)
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
     assistant = await prepare(settings)
@@ -38,7 +38,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print("  Mật khẩu chỉ hiện một lần này; hãy lưu lại (shown only once).")
     app = create_app(settings, assistant)
     mount_admin_when_ready(app, assistant, settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn's records go through our redacting handler (bot/logs.py);
+    # the reverse proxy keeps the access log. On SIGTERM uvicorn stops accepting, lets
+    # requests in flight finish, then the lifespan stops the channels and the sender.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on",
+                            log_config=None, access_log=False)
     server = uvicorn.Server(config)
     base = f"http://{settings.host}:{settings.port}"
     channels = ["web"]
@@ -63,17 +67,27 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Trợ lý đang chạy sau {time.monotonic() - started:.1f} s (the assistant is running):")
         print(f"  Trò chuyện trên web (web chat):   {base}/")
         print(f"  Trang quản trị (admin site):      {base}/admin")
-        print(f"  Kiểm tra (health):                {base}/healthz, {base}/readyz")
+        print(f"  Kiểm tra (health):                {base}/healthz, {base}/readyz, {base}/metrics")
         print(f"  Kênh (channels): {', '.join(channels)}. Dừng bằng Ctrl+C (stop with Ctrl+C).")
         sys.stdout.flush()
 
     waiter = asyncio.create_task(announce())
+    # uvicorn handles SIGTERM/SIGINT (graceful stop), then raises the signal again for the
+    # handler that was there before: this one, so the process ends with status 0 after
+    # its clean stop instead of being killed by the re-raised signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped_cleanly)
     try:
         await server.serve()
     finally:
         waiter.cancel()
         await assistant.db.dispose()
+    logger.info("stopped: work in flight finished, anything left waits in the inbox and the outbox")
     return 0
+
+
+def _stopped_cleanly(sig: int, frame: Any) -> None:
+    logger.info("received %s: stopping after the work in flight", signal.Signals(sig).name)
 
 
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
         default="change-me", description="Salt for hashing resident ids in the question log (set a random value in production)"
     )
     log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log lines as readable text, or one JSON object per line (json)")
+    metrics_token: str = Field(
+        default="", description="Bearer token that /metrics requires (empty: /metrics answers only direct requests from 127.0.0.1)"
+    )
 
     @field_validator("database_url")
     @classmethod

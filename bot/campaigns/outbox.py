@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.storage.db import Database
 from bot.storage.models import Campaign, OutboxItem, Resident, Subscription, utcnow
 
-__all__ = ["BATCH", "Row", "claim_next_batch", "counts", "materialise", "mark", "requeue_stale"]
+__all__ = ["BATCH", "Row", "backlog", "claim_next_batch", "counts", "materialise", "mark", "requeue_stale"]
 
 BATCH = 50
 
@@ -142,3 +142,13 @@ async def counts(db: Database, campaign_id: int) -> dict[str, int]:
 async def try_advisory_lock(conn, key: int) -> bool:  # type: ignore[no-untyped-def]
     """PostgreSQL: hold a session-level advisory lock (one sender per bot token)."""
     return bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar())
+
+
+async def backlog(db: Database) -> dict[int, int]:
+    """Rows queued or being sent, per campaign (for /metrics)."""
+    o = OutboxItem.__table__
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(
+            select(o.c.campaign_id, func.count()).where(o.c.status.in_(("queued", "sending"))).group_by(o.c.campaign_id)
+        )).all()
+    return {int(c): int(n) for c, n in rows}

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import select, text, update
 
+from bot import metrics
 from bot.campaigns import outbox
 from bot.campaigns.service import unsubscribe
 from bot.channels.base import Button, Delivered, Link, Outcome, Reply
@@ -182,9 +183,11 @@ class Sender:
             async with limit:
                 await bucket.wait()
                 result = await deliver(row.chat, reply)
+            metrics.CAMPAIGN_MESSAGES.labels(str(row.campaign_id), result.outcome.value).inc()
             if result.outcome == Outcome.SENT:
                 sent_ids.append(row.id)
             elif result.outcome == Outcome.RETRY_LATER:
+                metrics.RATE_LIMITED.labels(channel, "campaign").inc()
                 bucket.pause(result.retry_after)
                 await outbox.mark(self.db, row.id, "queued", result.description,
                                   not_before=utcnow() + dt.timedelta(seconds=result.retry_after))

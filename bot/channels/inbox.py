@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.storage.db import Database
 from bot.storage.models import InboxItem
 
-__all__ = ["finish", "pending", "store"]
+__all__ = ["backlog", "finish", "pending", "store"]
 
 
 async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -60,3 +60,12 @@ async def finish(db: Database, channel: str, external_id: str, status: str = "do
         await session.execute(
             update(InboxItem).where(InboxItem.channel == channel, InboxItem.external_id == external_id).values(status=status)
         )
+
+
+async def backlog(db: Database) -> dict[str, int]:
+    """Items received and not yet answered, per channel (for /metrics)."""
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(InboxItem.channel, func.count()).where(InboxItem.status == "received").group_by(InboxItem.channel)
+        )).all()
+    return {channel: int(n) for channel, n in rows}

@@ -39,8 +39,11 @@ from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
 
+from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
 from bot.channels.base import Delivered, Incoming, Outcome, Reply  # noqa: E402
+from bot.channels.health import ChannelHealth  # noqa: E402
+from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
@@ -183,8 +186,11 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._storing = False  # between a getUpdates answer and its updates stored: not cancelled
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.last_ok: float | None = None  # monotonic time of the last successful poll or webhook
+        self.health = ChannelHealth(self.name)
+        self._sent = metrics.REPLIES_SENT.labels(self.name)
 
     @property
     def webhook_mode(self) -> bool:
@@ -217,12 +223,21 @@ class TelegramChannel:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
             logger.info("telegram: long polling")
 
-    async def stop(self) -> None:
-        """Stop receiving, finish what is queued, close. Unfinished items stay in the inbox."""
+    async def stop_receiving(self) -> None:
+        """Stop polling (a poll in the middle of storing its updates finishes that first).
+        Updates Telegram sends meanwhile wait there, or in the inbox, for the next start."""
         if self._poller is not None:
-            self._poller.cancel()
+            self._stopping = True
+            if not self._storing:
+                self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+            self._poller = None
+
+    async def stop(self) -> None:
+        """Stop receiving, answer what is queued, close. Unfinished items stay in the inbox
+        and are answered at the next start."""
+        await self.stop_receiving()
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.app.stop()
         with contextlib.suppress(TelegramError, RuntimeError):
@@ -239,7 +254,7 @@ class TelegramChannel:
         offset = 0
         backoff = 1.0
         timeout = self.settings.telegram_poll_timeout
-        while True:
+        while not self._stopping:
             try:
                 updates = await self.app.bot.get_updates(
                     offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES,
@@ -247,25 +262,34 @@ class TelegramChannel:
                 )
             except asyncio.CancelledError:
                 raise
+            except RetryAfter as exc:
+                metrics.RATE_LIMITED.labels(self.name, "poll").inc()
+                self.health.failed("RetryAfter")
+                await asyncio.sleep(min(_seconds(exc), 60.0))
+                continue
             except (TimedOut, NetworkError) as exc:
-                logger.warning("telegram: getUpdates failed (%s); retrying in %.0f s", exc.__class__.__name__, backoff)
+                self.health.failed(exc.__class__.__name__, f"retrying in {backoff:.0f} s")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            except TelegramError as exc:
-                logger.error("telegram: getUpdates refused: %s; retrying in 30 s", exc)
+            except TelegramError as exc:  # e.g. the token was revoked: say so, keep trying
+                self.health.failed(exc.__class__.__name__, f"{exc}; retrying in 30 s")
                 await asyncio.sleep(30)
                 continue
             backoff = 1.0
-            self.last_ok = asyncio.get_running_loop().time()
+            self.health.ok()
             if not updates:
                 continue
-            items = [(str(u.update_id), u.to_dict()) for u in updates]
-            fresh = {external for external, _ in await inbox.store(self.db, self.name, items)}  # stored first
-            offset = updates[-1].update_id + 1
-            for u in updates:
-                if str(u.update_id) in fresh:
-                    await self.app.update_queue.put(u)
+            self._storing = True
+            try:
+                items = [(str(u.update_id), u.to_dict()) for u in updates]
+                fresh = {external for external, _ in await inbox.store(self.db, self.name, items)}  # stored first
+                offset = updates[-1].update_id + 1
+                for u in updates:
+                    if str(u.update_id) in fresh:
+                        await self.app.update_queue.put(u)
+            finally:
+                self._storing = False
 
     async def webhook(self, request: Request) -> Response:
         """POST /telegram/webhook: check the secret, store, answer 200, process after."""
@@ -279,7 +303,7 @@ class TelegramChannel:
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": "not an update"}, status_code=400)
         fresh = await inbox.store(self.db, self.name, [(external, payload)])  # a failure here answers 500: Telegram retries
-        self.last_ok = asyncio.get_running_loop().time()
+        self.health.ok()
         for _, item in fresh:
             await self._enqueue(item)
         return JSONResponse({"ok": True})
@@ -288,6 +312,7 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         external = str(update.update_id)
+        bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
         if update.callback_query is not None:
             # Telegram shows a spinner on the button until the query is answered.
             with contextlib.suppress(TelegramError):
@@ -300,7 +325,7 @@ class TelegramChannel:
             try:
                 replies = await self.dispatch(msg)
             except Exception:
-                logger.exception("telegram: handling update %s failed", external)
+                logger.exception("telegram: handling an update failed; the resident was told to try again")
                 await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
                 await inbox.finish(self.db, self.name, external, "failed")
                 return
@@ -341,23 +366,34 @@ class TelegramChannel:
         markup = keyboard(reply)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            if not await self._send_part(chat, part, markup if last else None):
+            error = await self._send_part(chat, part, markup if last else None)
+            if error:
+                metrics.REPLIES_FAILED.labels(self.name, error).inc()
                 return False
+        self._sent.inc()
         return True
 
-    async def _send_part(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    async def _send_part(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> str:
+        """Send with retries; returns "" when sent, else the error class."""
+        error = ""
         for attempt in range(4):
             try:
                 await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
-                return True
+                return ""
             except RetryAfter as exc:
+                metrics.RATE_LIMITED.labels(self.name, "reply").inc()
+                error = "rate_limited"
                 await asyncio.sleep(min(_seconds(exc), 30.0))
             except Forbidden:
                 logger.info("telegram: chat %s blocked the bot", "…" + chat[-3:])
-                return False
+                return "blocked"
             except (TimedOut, NetworkError) as exc:
                 if "chat not found" in str(exc).lower():
-                    return False
+                    return "gone"
+                error = "network"
                 await asyncio.sleep(0.5 * (2**attempt))
-        logger.warning("telegram: gave up sending to chat …%s", chat[-3:])
-        return False
+            except TelegramError:  # refused (a malformed message): retrying would not help
+                logger.warning("telegram: sending to chat …%s refused", chat[-3:], exc_info=True)
+                return "refused"
+        logger.warning("telegram: gave up sending to chat …%s (%s)", chat[-3:], error)
+        return error

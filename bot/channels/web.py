@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import metrics
 from bot.channels.base import Incoming, Reply
 from bot.ratelimit import SlidingWindow
 
@@ -105,4 +106,5 @@ class WebChat:
             text=text[:MAX_TEXT] if isinstance(text, str) else None, button=button,
         )
         replies = await self.dispatch(msg)
+        metrics.REPLIES_SENT.labels(self.name).inc(len(replies))
         return JSONResponse(encode(replies))

@@ -28,10 +28,13 @@ from sqlalchemy import select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import metrics
 from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
+from bot.channels.health import ChannelHealth
 from bot.channels.telegram import split_text
 from bot.conversation import load_resident
+from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Resident
@@ -40,6 +43,9 @@ __all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "remember_choices", "
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
+# A reply's outcome → the error class counted in cdsbot_replies_failed_total.
+_ERROR_CLASS = {Outcome.RETRY_LATER: "rate_limited", Outcome.TRANSIENT: "network", Outcome.BLOCKED: "blocked",
+                Outcome.GONE: "gone", Outcome.FAILED: "refused"}
 
 
 class ZaloError(Exception):
@@ -131,7 +137,14 @@ class ZaloBotChannel:
         self._locks: dict[str, asyncio.Lock] = {}
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.last_ok: float | None = None
+        self._stopping = False
+        self._storing = False  # between a getUpdates answer and its update stored: not cancelled
+        self.health = ChannelHealth(self.name)
+        self._sent = metrics.REPLIES_SENT.labels(self.name)
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.zalo_bot_webhook_url)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -148,11 +161,19 @@ class ZaloBotChannel:
             self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poller")
             logger.info("zalo bot: long polling")
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Stop polling (a poll in the middle of storing its update finishes that first)."""
         if self._poller is not None:
-            self._poller.cancel()
+            self._stopping = True
+            if not self._storing:
+                self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+            self._poller = None
+
+    async def stop(self) -> None:
+        """Stop receiving, answer what was received, close. Unfinished items stay in the inbox."""
+        await self.stop_receiving()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
@@ -164,21 +185,27 @@ class ZaloBotChannel:
         floor = self.settings.zalo_bot_poll_interval
         timeout = self.settings.zalo_bot_poll_timeout
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             started = loop.time()
             try:
                 update = await self.client.call("getUpdates", {"timeout": timeout}, timeout=timeout + 10)
                 backoff = 1.0
-                self.last_ok = loop.time()
+                self.health.ok()
                 if isinstance(update, dict):
-                    await self._receive(update)
+                    self._storing = True
+                    try:
+                        await self._receive(update)
+                    finally:
+                        self._storing = False
             except asyncio.CancelledError:
                 raise
             except ZaloError as exc:
                 if exc.code == 408:  # the normal idle answer
-                    self.last_ok = loop.time()
+                    self.health.ok()
                 else:
-                    logger.warning("zalo bot: getUpdates failed (%s); retrying in %.0f s", exc.code, backoff)
+                    if exc.code == 429:
+                        metrics.RATE_LIMITED.labels(self.name, "poll").inc()
+                    self.health.failed(str(exc.code), f"retrying in {backoff:.0f} s")
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 60.0)
             # Updates can be replayed while the queue is non-empty: never poll in a tight loop.
@@ -213,7 +240,7 @@ class ZaloBotChannel:
         if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
             return JSONResponse({"error": "not an update"}, status_code=400)
         await self._receive(update)
-        self.last_ok = asyncio.get_running_loop().time()
+        self.health.ok()
         return JSONResponse({"ok": True})
 
     # -- handling --------------------------------------------------------------------
@@ -241,6 +268,7 @@ class ZaloBotChannel:
 
     async def _handle(self, update: dict[str, Any]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")
+        bind(channel=self.name, update_id=external)  # each update runs in its own task
         async with self._slots:
             msg = await self.decode(update)
             if msg is None:
@@ -251,7 +279,7 @@ class ZaloBotChannel:
                 try:
                     replies = await self.dispatch(msg)
                 except Exception:
-                    logger.exception("zalo bot: handling message %s failed", external)
+                    logger.exception("zalo bot: handling a message failed; the resident was told to try again")
                     await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
                     await inbox.finish(self.db, self.name, external, "failed")
                     return
@@ -270,13 +298,17 @@ class ZaloBotChannel:
         for part in split_text(text, MAX_TEXT):
             result = await self._send_part(chat, part)
             if result.outcome != Outcome.SENT:
+                metrics.REPLIES_FAILED.labels(self.name, _ERROR_CLASS.get(result.outcome, "refused")).inc()
                 return False
+        self._sent.inc()
         return True
 
     async def _send_part(self, chat: str, text: str, attempts: int = 3) -> Delivered:
         result = Delivered(Outcome.FAILED)
         for attempt in range(attempts):
             result = await self.deliver_text(chat, text)
+            if result.outcome == Outcome.RETRY_LATER:
+                metrics.RATE_LIMITED.labels(self.name, "reply").inc()
             if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
                 return result
             await asyncio.sleep(min(result.retry_after or 0.5 * 2**attempt, 10.0))

@@ -41,13 +41,16 @@ from sqlalchemy import select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import metrics
 from bot.channels import inbox
+from bot.channels.health import ChannelHealth
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.telegram import split_text
 from bot.channels.zalo_bot import remember_choices
 from bot.channels.zalo_bot import render as numbered
 from bot.channels.zalo_oa_api import WINDOW_CLOSED, TokenError, ZaloOAClient, ZaloOAError, action_for, check_signature
 from bot.conversation import load_resident, save_resident
+from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Resident, Subscription, utcnow
@@ -65,6 +68,8 @@ NIGHT = (22, 6)  # promotion messages are refused from 22:00 to 06:00 (-234)
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_link", "user_send_audio", "user_send_video",
                   "user_send_sticker", "user_send_location", "user_send_business_card", "user_send_file", "user_send_gif")
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
+ERROR_CLASS = {Outcome.RETRY_LATER: "rate_limited", Outcome.TRANSIENT: "network", Outcome.BLOCKED: "blocked",
+               Outcome.GONE: "gone", Outcome.SKIPPED: "window_closed", Outcome.HALT: "halted", Outcome.FAILED: "refused"}
 
 
 def render(reply: Reply) -> tuple[dict[str, Any], list[str]]:
@@ -137,8 +142,10 @@ class ZaloOAChannel:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
-        self.last_ok: float | None = None
+        self.health = ChannelHealth(self.name)
+        self.webhook_mode = True  # the OA API has no polling
         self.refused = 0  # webhook calls refused (bad signature, old, wrong app)
+        self._sent = metrics.REPLIES_SENT.labels(self.name)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -147,6 +154,10 @@ class ZaloOAChannel:
             self._spawn(payload)
         self._refresher = asyncio.create_task(self._keep_token_fresh(), name="zalo-oa-token")
         logger.info("zalo oa: webhook mode (/zalo/oa/webhook)")
+
+    async def stop_receiving(self) -> None:
+        """Webhook only: uvicorn stops taking requests; events stored so far are answered
+        by `stop`, or at the next start from the inbox."""
 
     async def stop(self) -> None:
         if self._refresher is not None:
@@ -193,7 +204,7 @@ class ZaloOAChannel:
             self.refused += 1
             logger.warning("zalo oa: webhook event refused (%s)", why)
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        self.last_ok = asyncio.get_running_loop().time()
+        self.health.ok()
         name = str(event.get("event_name", ""))
         key = self._key(name, event)
         if key is None:
@@ -224,6 +235,7 @@ class ZaloOAChannel:
     async def _handle(self, event: dict[str, Any]) -> None:
         name = str(event.get("event_name", ""))
         key = self._key(name, event) or ""
+        bind(channel=self.name, update_id=key)  # each event runs in its own task
         user = str(((event.get("follower") if name in ("follow", "unfollow") else event.get("sender")) or {}).get("id") or "")
         async with self._slots:
             lock = self._locks.setdefault(user, asyncio.Lock())
@@ -303,7 +315,9 @@ class ZaloOAChannel:
             result = await self._send_with_retries(chat, piece)
             if result.outcome != Outcome.SENT:
                 logger.warning("zalo oa: a reply was not delivered (%s)", result.description)
+                metrics.REPLIES_FAILED.labels(self.name, ERROR_CLASS.get(result.outcome, "refused")).inc()
                 return False
+        self._sent.inc()
         return True
 
     async def _send_with_retries(self, chat: str, message: dict[str, Any], attempts: int = 3) -> Delivered:
@@ -312,6 +326,8 @@ class ZaloOAChannel:
             result = await self._post("cs", chat, message)
             if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
                 return result
+            if result.outcome == Outcome.RETRY_LATER:
+                metrics.RATE_LIMITED.labels(self.name, "reply").inc()
             # A resident is waiting: retry soon (1, 2 s), never the campaign path's long pause.
             await asyncio.sleep(min(result.retry_after or 10.0, 2.0**attempt))
         return result

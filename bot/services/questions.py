@@ -1,15 +1,15 @@
 """The question log: every question with its decision, for reports and KB gaps.
 
 Stores the least needed: a salted hash of the resident (never the platform id), the
-normalised text with phone and ID-card numbers masked, the decision and the entry.
+normalised text with phone and ID-card numbers masked (`bot/redact.py`), the decision and the entry.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 
 from bot.matcher import Match
+from bot.redact import redact
 from bot.storage.db import Database
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,14 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage.models import QuestionLog, utcnow
 
 __all__ = ["log_question", "redact", "resident_hash"]
-
-# 9-12 digit runs (phone numbers, 9/12-digit ID cards), possibly written with spaces or dots.
-_NUMBER = re.compile(r"(?<!\d)(?:\+?84|0)?(?:\d[\s.\-]?){8,11}\d(?!\d)")
-
-
-def redact(text: str) -> str:
-    """Mask phone and ID-card numbers: 0905 123 456 → [số]."""
-    return _NUMBER.sub("[số]", text)
 
 
 def resident_hash(channel: str, user: str, salt: str) -> str:

@@ -29,7 +29,7 @@ from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket, utcno
 
 __all__ = [
     "Member", "TicketView", "answer", "claim", "create_invite", "create_team", "join", "list_teams",
-    "member_of", "members_of", "propose", "reject", "team_for_area", "ticket", "transfer", "due", "stats",
+    "member_of", "members_of", "open_ages_hours", "propose", "reject", "team_for_area", "ticket", "transfer", "due", "stats",
 ]
 
 
@@ -270,3 +270,11 @@ async def stats(db: Database) -> list[dict[str, object]]:
             "median_hours": median([h for t in answered if (h := hours(t)) is not None]), "members": per_member,
         })
     return out
+
+
+async def open_ages_hours(db: Database, now: dt.datetime | None = None) -> list[float]:
+    """How long each ticket still waiting for a team (open or claimed) has waited, in hours."""
+    now = now or utcnow()
+    async with db.session() as session:
+        created = (await session.scalars(select(Ticket.created_at).where(Ticket.status.in_(("open", "claimed"))))).all()
+    return [(now - c).total_seconds() / 3600 for c in created]

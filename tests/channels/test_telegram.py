@@ -262,14 +262,14 @@ async def test_readyz_shows_the_telegram_channel(fake: FakeTelegram, tmp_path) -
     app = create_app(settings, assistant)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         before = await client.get("/readyz")
-        assert before.status_code == 503 and before.json()["checks"]["telegram"] == "no contact yet"
+        assert before.status_code == 503 and before.json()["checks"]["telegram"]["status"] == "no contact yet"
         await assistant.start_channels()
         try:
             deadline = time.monotonic() + 10
             while (await client.get("/readyz")).status_code != 200:
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.1)
-            assert (await client.get("/readyz")).json()["checks"]["telegram"] == "ok"
+            assert (await client.get("/readyz")).json()["checks"]["telegram"]["status"] == "ok"
         finally:
             await assistant.stop_channels()
     await assistant.db.dispose()
