@@ -52,6 +52,7 @@ class Assistant:
         self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push, pending=self.pending)
         self.holidays = load_holidays(settings.knowledge_dir / "holidays.yaml")
         self._ticker: asyncio.Task[None] | None = None
+        self._maintenance: asyncio.Task[None] | None = None
         self._sending: asyncio.Task[None] | None = None
         self.sender: Sender | None = None
         self.telegram = None
@@ -105,6 +106,22 @@ class Assistant:
             except Exception:
                 logger.exception("checking tickets failed")
 
+    async def purge_old_questions(self) -> None:
+        """Reduce question-log rows and ticket texts past QUESTION_RETENTION_DAYS to
+        anonymous daily counts (bot/reports/retention.py)."""
+        from bot.reports import retention
+
+        if self.settings.question_retention_days:
+            await retention.purge(self.db, retention.cutoff(self.settings.question_retention_days))
+
+    async def _maintain(self) -> None:
+        while True:  # once at start, then daily
+            try:
+                await self.purge_old_questions()
+            except Exception:
+                logger.exception("purging old questions failed")
+            await asyncio.sleep(24 * 3600)
+
     async def deliver_web(self, chat: str, reply: Reply) -> Delivered:
         await deliveries.store(self.db, "web", chat, reply)
         return Delivered(Outcome.SENT)
@@ -124,15 +141,17 @@ class Assistant:
         if self.zalo_bot is not None:
             await self.zalo_bot.start()
         self._ticker = asyncio.create_task(self._tick(), name="tickets")
+        self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
         self.sender = self.make_sender()
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
 
     async def stop_channels(self) -> None:
         """Stop receiving and finish in-flight work; what is left stays in the inbox."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._maintenance):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._sending is not None and self.sender is not None:
             self.sender.stop()  # finishes the batch in flight; the rest stays queued
             with contextlib.suppress(asyncio.CancelledError):
