@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.campaigns.sender import Sender
 from bot.channels.base import Delivered, Outcome, Reply
@@ -243,21 +243,20 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
             return JSONResponse({"error": "zalo bot is not configured"}, status_code=404)
         return await channel.webhook(request)
 
+    from admin.app import create_admin
+
+    secret = settings.admin_secret_key or secrets.token_urlsafe(32)
+    if not settings.admin_secret_key:
+        logger.warning("ADMIN_SECRET_KEY is not set: admin sessions end when the process restarts")
+    admin = create_admin(lambda: state["assistant"], secret)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/zalo/bot/webhook", zalo_bot_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         *web.routes(),
+        Mount("/admin", app=admin, name="admin"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     return app
 
-
-def mount_admin_when_ready(app: Starlette, assistant: Assistant, settings: Settings) -> None:
-    from admin.site import mount_admin
-
-    secret = settings.admin_secret_key or secrets.token_urlsafe(32)
-    if not settings.admin_secret_key:
-        logger.warning("ADMIN_SECRET_KEY is not set: admin sessions end when the process restarts")
-    mount_admin(app, assistant.db, secret)

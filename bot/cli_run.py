@@ -20,7 +20,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from admin.accounts import count_users, create_user
-    from bot.app import create_app, mount_admin_when_ready, prepare
+    from bot.app import create_app, prepare
 
     started = time.monotonic()
     logging.getLogger().setLevel(settings.log_level.upper())
@@ -37,7 +37,6 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  tên đăng nhập: admin   mật khẩu: {password}")
             print("  Mật khẩu chỉ hiện một lần này; hãy lưu lại (shown only once).")
     app = create_app(settings, assistant)
-    mount_admin_when_ready(app, assistant, settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     base = f"http://{settings.host}:{settings.port}"

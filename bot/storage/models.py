@@ -175,6 +175,21 @@ class AdminUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class AuditLog(Base):
+    """Who changed what in the admin site, when, and the values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)  # e.g. account.create, kb.publish
+    target: Mapped[str] = mapped_column(String(200))  # e.g. account:lan, entry:vneid-la-gi
+    before: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+
+
 class InboxItem(Base):
     """An update received from a platform, stored before it is confirmed to the platform
     (the polling offset moves on, or the webhook answers 2xx) and processed from here,
