@@ -1,7 +1,7 @@
 """report aggregates of purged questions
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-26 08:45:14.744692
 
 Daily anonymous aggregates that keep report figures after question-log rows are purged.
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
