@@ -59,7 +59,19 @@ def _vn_time(value: dt.datetime | None) -> str:
     return (value + dt.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
 
 
+def _age(value: dt.datetime | None) -> str:
+    """How long ago a UTC database time was, in words: "2 ngày 3 giờ", "45 phút"."""
+    if value is None:
+        return ""
+    minutes = max(0, int((dt.datetime.now(dt.UTC).replace(tzinfo=None) - value).total_seconds() // 60))
+    days, hours = divmod(minutes // 60, 24)
+    if days:
+        return f"{days} ngày {hours} giờ" if hours else f"{days} ngày"
+    return f"{hours} giờ {minutes % 60} phút" if hours else f"{minutes} phút"
+
+
 templates.env.filters["vn_time"] = _vn_time
+templates.env.filters["age"] = _age
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:

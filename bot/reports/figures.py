@@ -37,6 +37,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.reports import daily
+from bot.services.areas import AreaRow
 from bot.reports.periods import Period
 from bot.storage.db import Database
 from bot.storage.models import Area, Campaign, KbEntry, OutboxItem, Subscription, Team, TeamMember, Ticket, utcnow
@@ -197,7 +198,7 @@ async def compute(db: Database, period: Period, area: str | None = None) -> Repo
     figures = _question_figures(rows)
     topics = figures.pop("_topics")
     async with db.session() as session:
-        area_names = {c: n for c, n in (await session.execute(select(Area.code, Area.name))).all()}
+        area_names = {c: AreaRow(c, k, n).label for c, k, n in (await session.execute(select(Area.code, Area.kind, Area.name))).all()}
         titles = dict((await session.execute(
             select(KbEntry.id, KbEntry.question).where(KbEntry.id.in_([t[0] for t in topics]))  # type: ignore[union-attr]
         )).all())

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["TZ", "Period", "six_month", "yearly", "plan_periods", "local_day_start", "local_today"]
+__all__ = ["TZ", "Period", "due_next", "six_month", "yearly", "plan_periods", "local_day_start", "local_today"]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -80,3 +80,12 @@ def yearly(year: int) -> Period:
 def plan_periods(year: int) -> tuple[Period, Period]:
     """Both reports the plan asks for in `year`: (6-month, yearly)."""
     return six_month(year), yearly(year)
+
+
+def due_next(today: dt.date) -> Period:
+    """The plan's report due next after `today`: the 6-month one until 31 May, then the yearly one."""
+    if today < dt.date(today.year, 6, 1):
+        return six_month(today.year)
+    if today < dt.date(today.year, 12, 1):
+        return yearly(today.year)
+    return six_month(today.year + 1)

@@ -44,7 +44,7 @@ QUESTIONS = [
 async def load(db: Database) -> None:
     async with db.engine.begin() as conn:
         await conn.execute(insert(Area.__table__), [
-            {"code": "a1", "kind": "phuong", "name": "Phường An Hải"}, {"code": "a2", "kind": "xa", "name": "Xã Bà Nà"}])
+            {"code": "a1", "kind": "phuong", "name": "An Hải"}, {"code": "a2", "kind": "xa", "name": "Bà Nà"}])
         await conn.execute(insert(KbGroup.__table__), [{"id": "g", "title": "Nhóm", "title_en": "", "pillar": "p", "position": 0}])
         await conn.execute(insert(KbEntry.__table__), [
             {"id": e, "group_id": "g", "position": 0, "kind": "faq", "status": "published", "question": title,
