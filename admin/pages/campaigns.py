@@ -28,8 +28,7 @@ from bot.storage.models import Area, Campaign, KbGroup
 
 __all__ = ["ROUTES", "NAV"]
 
-STATES = {"draft": "nháp", "scheduled": "đã lên lịch", "sending": "đang gửi", "paused": "tạm dừng", "done": "đã gửi xong",
-          "cancelled": "đã hủy"}
+STATES = service.STATE_NAMES
 ACTIONS = {"approve": "Duyệt và gửi", "pause": "Tạm dừng", "resume": "Tiếp tục", "cancel": "Hủy chiến dịch"}
 CHANNELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "Trò chuyện trên web"}
 

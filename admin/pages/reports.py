@@ -69,7 +69,7 @@ def _chart_data(r: Report) -> dict[str, object]:
                      "values": [r.answered, r.suggested, r.out_of_scope, r.unanswered]},
         "channels": {"labels": [CHANNEL_NAMES.get(c, c) for c in r.questions_by_channel],
                      "values": list(r.questions_by_channel.values())},
-        "topics": {"labels": [f"{e}" for e, *_ in r.top_topics[:10]], "values": [n for _, _, n, _, _ in r.top_topics[:10]]},
+        "topics": {"labels": [(title or e)[:40] for e, title, *_ in r.top_topics[:10]], "values": [n for _, _, n, _, _ in r.top_topics[:10]]},
     }
 
 

@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
   const colours = ["#0b5cad", "#1f7a3a", "#9a6700", "#b3261e", "#6b4fbb", "#00838f"];
-  const noAnimation = { animation: false, responsive: true, maintainAspectRatio: true };
+  const noAnimation = { animation: false, responsive: true, maintainAspectRatio: false };
   new Chart(document.getElementById("chart-days"), {
     type: "line",
     data: { labels: data.days, datasets: [

@@ -28,6 +28,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ("telegram", "zalo", "web")
 TELEGRAM_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+STATE_NAMES = {"draft": "nháp", "scheduled": "đã lên lịch", "sending": "đang gửi", "paused": "tạm dừng",
+               "done": "đã gửi xong", "cancelled": "đã hủy"}
 TRANSITIONS = {
     "approve": (("draft",), "scheduled"),
     "pause": (("scheduled", "sending"), "paused"),

@@ -10,6 +10,10 @@ report's figures are the same before and after a purge by construction.
   the day; a resident who writes on three days counts three times: distinct counts over
   longer spans cannot be kept without keeping who wrote);
 - `GapCount`: questions without an answer in the knowledge base, by normalised text.
+
+The purge reads and writes these rows a day at a time. A report needs only their sums
+over the period (`Totals`), which each source computes in SQL: the same figures, without
+moving every day's rows into Python.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage.models import QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily
 
-__all__ = ["QuestionCount", "ResidentCount", "GapCount", "Daily", "from_log", "from_aggregates", "DELETED"]
+__all__ = ["QuestionCount", "ResidentCount", "GapCount", "Daily", "Totals", "from_log", "from_aggregates", "totals_from_log",
+           "totals_from_aggregates", "DELETED"]
 
 #: The hash a question-log row gets when its resident deleted their data (bot/conversation.py).
 DELETED = "deleted"
@@ -123,4 +128,67 @@ async def from_aggregates(conn: AsyncConnection, start: dt.date, end: dt.date, a
     where = [g.day >= start, g.day < end] + ([g.area_code == area] if area is not None else [])
     for r in (await conn.execute(select(g.day, g.area_code, g.normalized, g.questions).where(*where))).all():
         out.gaps.append(GapCount(_day(r[0]), r[1], r[2], r[3]))
+    return out
+
+
+@dataclass
+class Totals:
+    """Sums of the daily rows over a period, grouped as a report needs them."""
+
+    questions: list[tuple[str, str, str, str, int, int, int]] = field(default_factory=list)  # channel, area, decision, entry, n, 👍, 👎
+    per_day: list[tuple[dt.date, str, int]] = field(default_factory=list)  # day, decision, n
+    residents: list[tuple[str, str, int]] = field(default_factory=list)  # channel, area, resident-days
+    gaps: list[tuple[str, int]] = field(default_factory=list)  # normalised text, n
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(self.questions + other.questions, self.per_day + other.per_day, self.residents + other.residents,
+                      self.gaps + other.gaps)
+
+
+async def totals_from_log(conn: AsyncConnection, start: dt.datetime, end: dt.datetime, area: str | None = None) -> Totals:
+    """`Totals` of the log rows asked in [start, end) (naive UTC), optionally one area's."""
+    q = QuestionLog.__table__.c
+    where = [q.asked_at >= start, q.asked_at < end] + ([q.area_code == area] if area is not None else [])
+    out = Totals()
+    for ch, a, dec, e, n, up, down in (await conn.execute(
+        select(q.channel, q.area_code, q.decision, q.entry_id, func.count(),
+               func.sum(case((q.feedback == "up", 1), else_=0)), func.sum(case((q.feedback.like("down%"), 1), else_=0)))
+        .where(*where).group_by(q.channel, q.area_code, q.decision, q.entry_id)
+    )).all():
+        out.questions.append((ch, a or "", dec, e or "", int(n), int(up or 0), int(down or 0)))
+    day = _local_day(conn, q.asked_at).label("day")
+    out.per_day = [(_day(d), dec, int(n)) for d, dec, n in (await conn.execute(
+        select(day, q.decision, func.count()).where(*where).group_by(day, q.decision))).all()]
+    # Distinct residents within each day, then summed over the days.
+    per_day = (select(day, q.channel, q.area_code, func.count(q.resident_hash.distinct()).label("n"))
+               .where(*where, q.resident_hash != DELETED).group_by(day, q.channel, q.area_code).subquery())
+    out.residents = [(ch, a or "", int(n)) for ch, a, n in (await conn.execute(
+        select(per_day.c.channel, per_day.c.area_code, func.sum(per_day.c.n)).group_by(per_day.c.channel, per_day.c.area_code)
+    )).all()]
+    out.gaps = [(text, int(n)) for text, n in (await conn.execute(
+        select(q.normalized, func.count())
+        .where(*where, and_(q.decision == "unknown", q.entry_id.is_(None), q.normalized != "")).group_by(q.normalized)
+    )).all()]
+    return out
+
+
+async def totals_from_aggregates(conn: AsyncConnection, start: dt.date, end: dt.date, area: str | None = None) -> Totals:
+    """`Totals` of the rows the purge kept for the days [start, end), optionally one area's."""
+    out = Totals()
+    q = ReportQuestionsDaily.__table__.c
+    where = [q.day >= start, q.day < end] + ([q.area_code == area] if area is not None else [])
+    out.questions = [(ch, a, dec, e, int(n), int(up), int(down)) for ch, a, dec, e, n, up, down in (await conn.execute(
+        select(q.channel, q.area_code, q.decision, q.entry_id, func.sum(q.questions), func.sum(q.rated_up), func.sum(q.rated_down))
+        .where(*where).group_by(q.channel, q.area_code, q.decision, q.entry_id)
+    )).all()]
+    out.per_day = [(_day(d), dec, int(n)) for d, dec, n in (await conn.execute(
+        select(q.day, q.decision, func.sum(q.questions)).where(*where).group_by(q.day, q.decision))).all()]
+    r = ReportResidentsDaily.__table__.c
+    where = [r.day >= start, r.day < end] + ([r.area_code == area] if area is not None else [])
+    out.residents = [(ch, a, int(n)) for ch, a, n in (await conn.execute(
+        select(r.channel, r.area_code, func.sum(r.residents)).where(*where).group_by(r.channel, r.area_code))).all()]
+    g = ReportGapsDaily.__table__.c
+    where = [g.day >= start, g.day < end] + ([g.area_code == area] if area is not None else [])
+    out.gaps = [(text, int(n)) for text, n in (await conn.execute(
+        select(g.normalized, func.sum(g.questions)).where(*where).group_by(g.normalized))).all()]
     return out

@@ -141,36 +141,38 @@ def _median_hours(pairs: list[tuple[dt.datetime, dt.datetime]]) -> float | None:
     return round(statistics.median(hours), 2) if hours else None
 
 
-def _question_figures(rows: daily.Daily) -> dict[str, object]:
+def _question_figures(rows: daily.Totals) -> dict[str, object]:
     by_channel, by_area, answered_channel, answered_area = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
-    per_day: dict[dt.date, list[int]] = {}
     kinds, topics, up, down = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
-    for q in rows.questions:
-        if q.decision == "chitchat":
-            kinds["chitchat"] += q.questions
+    for channel, area, decision, entry, n, n_up, n_down in rows.questions:
+        if decision == "chitchat":
+            kinds["chitchat"] += n
             continue
-        kind = q.decision
-        if q.decision == "unknown":
-            kind = "out_of_scope" if q.entry else "unanswered"
-        kinds[kind] += q.questions
-        by_channel[q.channel] += q.questions
-        by_area[q.area] += q.questions
-        day = per_day.setdefault(q.day, [0, 0])
-        day[0] += q.questions
-        if q.decision == "answer":
-            answered_channel[q.channel] += q.questions
-            answered_area[q.area] += q.questions
-            day[1] += q.questions
-            topics[q.entry] += q.questions
-        up[q.entry] += q.up
-        down[q.entry] += q.down
+        kind = decision
+        if decision == "unknown":
+            kind = "out_of_scope" if entry else "unanswered"
+        kinds[kind] += n
+        by_channel[channel] += n
+        by_area[area] += n
+        if decision == "answer":
+            answered_channel[channel] += n
+            answered_area[area] += n
+            topics[entry] += n
+        up[entry] += n_up
+        down[entry] += n_down
+    per_day: dict[dt.date, list[int]] = {}
+    for day, decision, n in rows.per_day:
+        if decision != "chitchat":
+            counts = per_day.setdefault(day, [0, 0])
+            counts[0] += n
+            counts[1] += n if decision == "answer" else 0
     residents_channel, residents_area = Counter[str](), Counter[str]()
-    for r in rows.residents:
-        residents_channel[r.channel] += r.residents
-        residents_area[r.area] += r.residents
+    for channel, area, n in rows.residents:
+        residents_channel[channel] += n
+        residents_area[area] += n
     gaps = Counter[str]()
-    for g in rows.gaps:
-        gaps[g.text] += g.questions
+    for text, n in rows.gaps:
+        gaps[text] += n
     return {
         "residents": sum(residents_channel.values()),
         "residents_by_channel": dict(sorted(residents_channel.items())),
@@ -194,7 +196,8 @@ async def compute(db: Database, period: Period, area: str | None = None) -> Repo
     """Every figure of `period`, for the whole city (`area` None) or one area's code."""
     start, end = period.utc_bounds
     async with db.engine.connect() as conn:
-        rows = await daily.from_aggregates(conn, period.start, period.end, area) + await daily.from_log(conn, start, end, area)
+        rows = (await daily.totals_from_aggregates(conn, period.start, period.end, area)
+                + await daily.totals_from_log(conn, start, end, area))
     figures = _question_figures(rows)
     topics = figures.pop("_topics")
     async with db.session() as session:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from bot.campaigns.service import STATE_NAMES
 from bot.reports.figures import Report
+from bot.reports.periods import TZ
 
 __all__ = ["Sheet", "sheets", "to_xlsx", "to_csv", "CHANNEL_NAMES"]
 
@@ -32,6 +34,11 @@ class Sheet:
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def _local(value: dt.datetime) -> str:
+    """A stored UTC time in Đà Nẵng time."""
+    return value.replace(tzinfo=dt.UTC).astimezone(TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def _hours(value: float | None) -> float | str:
@@ -58,9 +65,9 @@ def summary_rows(r: Report) -> list[tuple[Cell, ...]]:
         ("Đang chờ tổ trả lời", t.waiting),
         ("Người dân đã xóa dữ liệu", t.closed),
         ("Thời gian tổ trả lời, trung vị (giờ)", _hours(t.median_hours)),
-        ("Đánh giá 👍", r.rated_up),
-        ("Đánh giá 👎", r.rated_down),
-        ("Tỉ lệ hài lòng (👍 trên số câu được đánh giá)", _percent(r.satisfaction)),
+        ("Đánh giá tốt (👍)", r.rated_up),
+        ("Đánh giá chưa tốt (👎)", r.rated_down),
+        ("Tỉ lệ hài lòng (đánh giá tốt trên số câu được đánh giá)", _percent(r.satisfaction)),
         ("Chiến dịch đã gửi", len(r.campaigns)),
         ("Tin chiến dịch đã đến người dân", r.campaign_reach),
         ("Người đăng ký nhận tin cuối kỳ", r.subscribers_at_end),
@@ -79,13 +86,13 @@ def sheets(r: Report) -> list[Sheet]:
         Sheet("Theo phường, xã", ("Mã", "Phường, xã", "Lượt người dân", "Câu hỏi", "Trợ lý trả lời"),
               [(a or "-", r.area_name(a), r.residents_by_area.get(a, 0), r.questions_by_area.get(a, 0),
                 r.answered_by_area.get(a, 0)) for a in areas]),
-        Sheet("Chủ đề hỏi nhiều", ("Mục", "Câu hỏi trong kho", "Số lần trả lời", "👍", "👎"),
+        Sheet("Chủ đề hỏi nhiều", ("Mục", "Câu hỏi trong kho", "Số lần trả lời", "Đánh giá tốt", "Đánh giá chưa tốt"),
               [tuple(t) for t in r.top_topics]),
         Sheet("Câu hỏi chưa có trả lời", ("Câu hỏi (đã chuẩn hóa)", "Số lần hỏi"), [tuple(g) for g in r.top_gaps]),
-        Sheet("Chiến dịch", ("Số", "Bắt đầu gửi (UTC)", "Người gửi", "Trạng thái", "Nội dung", "Người nhận", "Đã gửi",
+        Sheet("Chiến dịch", ("Số", "Bắt đầu gửi", "Người gửi", "Trạng thái", "Nội dung", "Người nhận", "Đã gửi",
                              "Lỗi", "Chặn", "Bỏ qua"),
-              [(c.id, c.started_at.strftime("%Y-%m-%d %H:%M"), r.area_name(c.sender) if c.sender != "Thành phố" else c.sender,
-                c.state, c.text, c.recipients, c.sent, c.failed, c.blocked, c.skipped) for c in r.campaigns]),
+              [(c.id, _local(c.started_at), r.area_name(c.sender) if c.sender != "Thành phố" else c.sender,
+                STATE_NAMES.get(c.state, c.state), c.text, c.recipients, c.sent, c.failed, c.blocked, c.skipped) for c in r.campaigns]),
         Sheet("Người đăng ký", ("Mã", "Phường, xã", "Đang nhận tin cuối kỳ", "Đăng ký trong kỳ", "Ngừng trong kỳ"),
               [(s.area or "-", r.area_name(s.area), s.active_at_end, s.new, s.ended) for s in r.subscribers]),
         Sheet("Tổ CNS", ("Tổ", "Thành viên", "Câu đã trả lời", "Trung vị (giờ)", "Đề xuất vào kho"),
