@@ -62,14 +62,14 @@ def merge(current: list[Group], uploaded: list[Group]) -> list[Group]:
 def validate(groups: list[Group], changed: set[str], domains: list[str]) -> list[str]:
     """The problems of the merged knowledge base: `read_dir` over it, as the command
     line does, then the writing rules for each changed entry that is published."""
+    problems = []
     with tempfile.TemporaryDirectory() as tmp:
         for g in groups:
             (Path(tmp) / f"{g.group}.yaml").write_text(dump_group(g), encoding="utf-8")
         try:
             read_dir(Path(tmp))
         except KbInvalid as exc:
-            return [f"{Path(p.path).name}:{p.line}: {p.message}" for p in exc.problems]
-    problems = []
+            problems += [f"{Path(p.path).name}:{p.line}: {p.message}" for p in exc.problems]
     for g in groups:
         for e in g.entries:
             if e.id in changed and e.status == "published":
@@ -134,9 +134,12 @@ async def kb_export(request: Request, user: User) -> Response:
 
 @require(CITY)
 async def kb_import(request: Request, user: User) -> Response:
+    async with request.form() as form:  # closes the uploaded file's temporary copy
+        return await _import(request, user, form.get("file"))
+
+
+async def _import(request: Request, user: User, upload: Any) -> Response:
     a = _assistant(request)
-    form = await request.form(max_part_size=MAX_UPLOAD)
-    upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(request, "kb/transfer.html", {"problems": ["Chọn một tệp để nhập."]}, status_code=400)
     data = await upload.read(MAX_UPLOAD + 1)
