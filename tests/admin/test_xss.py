@@ -3,6 +3,8 @@ text on every admin page, never run."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from sqlalchemy import insert
 
@@ -41,7 +43,7 @@ async def test_every_page_escapes_markup_in_every_field(client: Client, assistan
     await c.post("/admin/kb/save", data={"csrftoken": csrf_of(c), "original": "xss-thu", "action": "save", "id": "xss-thu",
                                          "group": "dinh-danh", "question": f"Câu hỏi {attack}", "answer": f"Trả lời mới {attack}",
                                          "links": f"nhãn {attack} | https://danang.gov.vn"})
-    pages = [*GET_PAGES, "/admin/kb/xss-thu/edit", "/admin/kb/xss-thu/history", "/admin/kb?q=xss",
+    pages = [*GET_PAGES, f"/admin/kb/new?question={quote(attack)}", "/admin/kb/xss-thu/edit", "/admin/kb/xss-thu/history", "/admin/kb?q=xss",
              "/admin/questions/gaps?days=all", "/admin/kb/export?format=csv"]
     for page in pages:
         r = await c.get(page)
@@ -49,7 +51,7 @@ async def test_every_page_escapes_markup_in_every_field(client: Client, assistan
         if not r.headers["content-type"].startswith("text/html"):  # downloads (zip, csv, xlsx)
             continue
         # The start page, the import form and the accounts (names are a-z 0-9 . _ -) show no planted field.
-        assert "alert(1)" in r.text or page in ("/admin/", "/admin/kb/transfer", "/admin/accounts"), f"{page} does not show the planted text"
+        assert "alert(1)" in r.text or page in ("/admin/", "/admin/kb/new", "/admin/kb/transfer", "/admin/accounts"), f"{page} does not show the planted text"
         assert attack not in r.text, f"{page} shows {attack!r} unescaped"
     r = await c.post("/admin/kb/save", data={"csrftoken": csrf_of(c), "original": "", "action": "try", "id": "xss-hai",
                                              "group": "dinh-danh", "question": attack, "answer": attack, "try_question": attack})
