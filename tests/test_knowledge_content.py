@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -20,11 +19,6 @@ GROUPS = read_dir(ROOT / "knowledge" / "entries")
 ENTRIES = [e for g in GROUPS for e in g.entries]
 PUBLISHED = [e for e in ENTRIES if e.status == "published"]
 ALLOWED = allowed_domains(ROOT / "knowledge")
-STEP = re.compile(r"^\s*\d+\.\s", re.MULTILINE)
-
-
-def words(text: str) -> int:
-    return len(text.split())
 
 
 def test_every_listed_topic_has_a_published_entry() -> None:

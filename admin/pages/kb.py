@@ -19,8 +19,8 @@ from admin import kb_form
 from admin.audit import record
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, render_error, url
-from bot.kb_files import ENTRY_FIELDS, Entry, Group, PILLARS, STATUSES
-from bot.kb_rules import allowed_domains, needs_review, publication_problems
+from bot.kb_files import Entry, Group, PILLARS, STATUSES
+from bot.kb_rules import allowed_domains, needs_review
 from bot.services.knowledge import export_groups, save_entry
 from bot.text import canon, fold
 
