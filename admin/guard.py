@@ -3,7 +3,8 @@ admin page and action goes through.
 
 `require(roles)` wraps an endpoint `async def page(request, user) -> Response`:
 anonymous visitors are sent to the login page (303), a signed-in user whose role is not
-in `roles` gets 403. The wrapper carries `.roles` so that tests/admin/test_access.py can
+in `roles` gets 403, and a file upload without the CSRF token gets 403 (other posts are
+checked before they get here: admin/security.py). The wrapper carries `.roles` so that tests/admin/test_access.py can
 enumerate every route under /admin and try each with every other role.
 """
 
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from admin.security import CSRF_FAILED, is_multipart, multipart_token_ok
 
 __all__ = ["ADMIN", "CITY", "EDITOR", "EVERYONE", "ROLE_NAMES", "TEAM_LEADER", "User", "current_user", "require"]
 
@@ -69,7 +72,12 @@ def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Aw
                 from admin.render import render_error
 
                 return render_error(request, 403, "Bạn không có quyền xem trang này.")
-            return await endpoint(request, user)
+            try:
+                if request.method == "POST" and is_multipart(request.scope) and not await multipart_token_ok(request):
+                    return HTMLResponse(CSRF_FAILED, status_code=403)
+                return await endpoint(request, user)
+            finally:
+                await request.close()  # an uploaded file's temporary copy
 
         guarded.roles = allowed  # type: ignore[attr-defined]
         return guarded

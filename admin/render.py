@@ -79,7 +79,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     messages and CSRF token."""
     user: User | None = current_user(request)
     nav = [(item, url(request, item.route)) for item in NAVIGATION if user is not None and user.may(item.roles)]
-    messages = request.session.pop("flash", []) if "session" in request.scope else []
+    fragment = Path(template).name.startswith("_")  # a piece fetched by a script keeps the flash for the page
+    messages = request.session.pop("flash", []) if "session" in request.scope and not fragment else []
     base = {
         "user": user,
         "role_name": ROLE_NAMES.get(user.role, "") if user else "",

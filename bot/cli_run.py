@@ -73,16 +73,18 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     from admin.accounts import create_user
-    from bot.storage.db import open_database
+    from bot.cli import CliError, _ready_db
 
     password = None
     if not sys.stdin.isatty():
         password = sys.stdin.readline().strip() or None
     elif args.ask:
         password = getpass.getpass("Mật khẩu (password): ") or None
-    db = await open_database(settings.database_url)
+    db = await _ready_db(settings)  # the areas a team leader's code is checked against
     try:
         used = await create_user(db, args.username, args.role, password=password, area_code=args.area)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
     finally:
         await db.dispose()
     if password is None:
