@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from bot.storage.db import Database
-from bot.storage.models import AdminUser
+from bot.storage.models import AdminUser, Area
 
-__all__ = ["ROLES", "create_user", "verify", "count_users"]
+__all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "set_password", "verify"]
 
 ROLES = ("admin", "editor", "team-leader")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _hasher = PasswordHasher()
 
 
@@ -26,12 +29,11 @@ async def create_user(db: Database, username: str, role: str, password: str | No
     """Create an account; returns the password (generated when none is given)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if role == "team-leader" and not area_code:
-        raise ValueError("a team leader needs --area CODE")
-    password = password or secrets.token_urlsafe(12)
-    if len(password) < 10:
-        raise ValueError("mật khẩu cần ít nhất 10 ký tự (password must have at least 10 characters)")
+    if not _USERNAME.match(username):
+        raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3-64 ký tự) (username: a-z 0-9 . _ -)")
+    password = _checked(password)
     async with db.session() as session, session.begin():
+        await _check_area(session, role, area_code)
         exists = await session.scalar(select(AdminUser).where(AdminUser.username == username))
         if exists is not None:
             raise ValueError(f"tài khoản '{username}' đã có (account exists)")
@@ -50,3 +52,62 @@ async def verify(db: Database, username: str, password: str) -> AdminUser | None
     except (VerificationError, InvalidHashError):
         return None
     return user
+
+
+def _checked(password: str | None) -> str:
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 10:
+        raise ValueError("mật khẩu cần ít nhất 10 ký tự (password must have at least 10 characters)")
+    return password
+
+
+async def _check_area(session: Any, role: str, area_code: str | None) -> None:
+    if role == "team-leader" and not area_code:
+        raise ValueError("tổ trưởng cần mã phường, xã (a team leader needs --area CODE)")
+    if area_code and await session.get(Area, area_code) is None:
+        raise ValueError(f"không có phường, xã mã '{area_code}' (unknown area code; see knowledge/areas.csv)")
+
+
+async def _admins(session: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(AdminUser).where(AdminUser.role == "admin")) or 0)
+
+
+async def _get(session: Any, username: str) -> AdminUser:
+    user = await session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if user is None:
+        raise ValueError(f"không có tài khoản '{username}'")
+    return user
+
+
+async def change_role(db: Database, username: str, role: str, area_code: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Change an account's role and area; returns (before, after). The last admin stays admin."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    area_code = area_code if role == "team-leader" else None
+    async with db.session() as session, session.begin():
+        user = await _get(session, username)
+        await _check_area(session, role, area_code)
+        if user.role == "admin" and role != "admin" and await _admins(session) <= 1:
+            raise ValueError("phải còn ít nhất một quản trị viên")
+        before = {"role": user.role, "area": user.area_code}
+        user.role, user.area_code = role, area_code
+    return before, {"role": role, "area": area_code}
+
+
+async def set_password(db: Database, username: str, password: str | None = None) -> str:
+    """Set a new password (generated when none is given); returns it."""
+    password = _checked(password)
+    async with db.session() as session, session.begin():
+        (await _get(session, username)).password_hash = _hasher.hash(password)
+    return password
+
+
+async def delete_user(db: Database, username: str) -> dict[str, Any]:
+    """Delete an account (never the last admin); returns what it was."""
+    async with db.session() as session, session.begin():
+        user = await _get(session, username)
+        if user.role == "admin" and await _admins(session) <= 1:
+            raise ValueError("phải còn ít nhất một quản trị viên")
+        before = {"username": user.username, "role": user.role, "area": user.area_code}
+        await session.delete(user)
+    return before

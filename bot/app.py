@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot import metrics
 from bot.campaigns import outbox
@@ -59,6 +59,7 @@ class Assistant:
         self.dispatcher = Dispatcher(db, self.kb, settings, push=self.push, pending=self.pending)
         self.holidays = load_holidays(settings.knowledge_dir / "holidays.yaml")
         self._ticker: asyncio.Task[None] | None = None
+        self._maintenance: asyncio.Task[None] | None = None
         self._sending: asyncio.Task[None] | None = None
         self.sender: Sender | None = None
         self.telegram = None
@@ -123,6 +124,22 @@ class Assistant:
             except Exception:
                 logger.exception("checking tickets failed")
 
+    async def purge_old_questions(self) -> None:
+        """Reduce question-log rows and ticket texts past QUESTION_RETENTION_DAYS to
+        anonymous daily counts (bot/reports/retention.py)."""
+        from bot.reports import retention
+
+        if self.settings.question_retention_days:
+            await retention.purge(self.db, retention.cutoff(self.settings.question_retention_days))
+
+    async def _maintain(self) -> None:
+        while True:  # once at start, then daily
+            try:
+                await self.purge_old_questions()
+            except Exception:
+                logger.exception("purging old questions failed")
+            await asyncio.sleep(24 * 3600)
+
     async def deliver_web(self, chat: str, reply: Reply) -> Delivered:
         await deliveries.store(self.db, "web", chat, reply)
         return Delivered(Outcome.SENT)
@@ -147,6 +164,7 @@ class Assistant:
         if self.zalo_oa is not None:
             await self.zalo_oa.start()
         self._ticker = asyncio.create_task(self._tick(), name="tickets")
+        self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
         self.sender = self.make_sender()
         self._sending = asyncio.create_task(self.sender.run_forever(), name="campaigns")
 
@@ -156,10 +174,11 @@ class Assistant:
         sends (its rows are marked sent), the rest stays queued in the outbox; 3. each
         channel answers the updates it already took, then closes. Whatever is left
         (an update Telegram still holds, an outbox row) is picked up at the next start."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._maintenance):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.sender is not None:
             self.sender.stop()
         for channel in self.receiving():
@@ -285,6 +304,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
             return JSONResponse({"error": "zalo oa is not configured"}, status_code=404)
         return await channel.webhook(request)
 
+    from admin.app import create_admin
+
+    secret = settings.admin_secret_key or secrets.token_urlsafe(32)
+    if not settings.admin_secret_key:
+        logger.warning("ADMIN_SECRET_KEY is not set: admin sessions end when the process restarts")
+    admin = create_admin(lambda: state["assistant"], secret)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -293,15 +318,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
         Route("/zalo/oa/webhook", zalo_oa_webhook, methods=["POST"]),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         *web.routes(),
+        Mount("/admin", app=admin, name="admin"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     return app
 
-
-def mount_admin_when_ready(app: Starlette, assistant: Assistant, settings: Settings) -> None:
-    from admin.site import mount_admin
-
-    secret = settings.admin_secret_key or secrets.token_urlsafe(32)
-    if not settings.admin_secret_key:
-        logger.warning("ADMIN_SECRET_KEY is not set: admin sessions end when the process restarts")
-    mount_admin(app, assistant.db, secret)

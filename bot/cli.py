@@ -529,9 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     add(sbs, "stats", "Số người đang nhận tin theo phường, xã (subscriber counts).", cmd_subscribers_stats)
 
-    from bot import cli_run
+    from bot import cli_reports, cli_run
 
     cli_run.register(sub, add)
+    cli_reports.register(sub, add)
     return p
 
 

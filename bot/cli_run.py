@@ -20,7 +20,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from admin.accounts import count_users, create_user
-    from bot.app import create_app, mount_admin_when_ready, prepare
+    from bot.app import create_app, prepare
     from bot.logs import setup
 
     started = time.monotonic()
@@ -37,7 +37,6 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  tên đăng nhập: admin   mật khẩu: {password}")
             print("  Mật khẩu chỉ hiện một lần này; hãy lưu lại (shown only once).")
     app = create_app(settings, assistant)
-    mount_admin_when_ready(app, assistant, settings)
     # log_config=None: uvicorn's records go through our redacting handler (bot/logs.py);
     # the reverse proxy keeps the access log. On SIGTERM uvicorn stops accepting, lets
     # requests in flight finish, then the lifespan stops the channels and the sender.
@@ -92,16 +91,18 @@ def _stopped_cleanly(sig: int, frame: Any) -> None:
 
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     from admin.accounts import create_user
-    from bot.storage.db import open_database
+    from bot.cli import CliError, _ready_db
 
     password = None
     if not sys.stdin.isatty():
         password = sys.stdin.readline().strip() or None
     elif args.ask:
         password = getpass.getpass("Mật khẩu (password): ") or None
-    db = await open_database(settings.database_url)
+    db = await _ready_db(settings)  # the areas a team leader's code is checked against
     try:
         used = await create_user(db, args.username, args.role, password=password, area_code=args.area)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
     finally:
         await db.dispose()
     if password is None:

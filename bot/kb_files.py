@@ -24,6 +24,7 @@ __all__ = [
     "Group",
     "KbProblem",
     "KbInvalid",
+    "check_entry",
     "dump_group",
     "read_dir",
     "read_text",
@@ -350,3 +351,11 @@ def dump_group(group: Group) -> str:
         "entries": entries,
     }
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
+
+
+def check_entry(entry: Entry, group: str = "entry") -> list[KbProblem]:
+    """Validate one entry exactly as `read_dir` validates a file (used by the admin site,
+    so an edited entry passes the same checks as `cdsbot kb import`)."""
+    text = dump_group(Group(group=group, title=group, title_en="", pillar="chung", entries=[entry]))
+    _, problems, _ = read_text(text, f"{group}.yaml")
+    return problems

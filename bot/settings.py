@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     admin_secret_key: str = Field(default="", description="Key that signs admin-site session cookies (set a long random value)")
     admin_password: str = Field(default="", description="Password of the first admin account 'admin' (empty: generated and printed once)")
 
+    question_retention_days: int = Field(
+        default=365, ge=0,
+        description="Days question-log rows and ticket texts are kept before they become anonymous daily counts (0: kept forever)",
+    )
+
     resident_id_salt: str = Field(
         default="change-me", description="Salt for hashing resident ids in the question log (set a random value in production)"
     )

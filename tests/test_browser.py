@@ -142,6 +142,6 @@ def test_admin_login(server: str, page) -> None:  # type: ignore[no-untyped-def]
     page.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert "/admin" in page.url and "login" not in page.url
-    page.goto(server + "/admin/kb-entry/list")
-    assert "app-danang-smart-city" in page.inner_text("body")
+    page.goto(server + "/admin/kb")
+    assert "vneid-la-gi" in page.inner_text("body")
     page.screenshot(path=str(OUTPUT / "admin-entries.png"), full_page=True)

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.storage.db import Database
 from bot.storage.models import Campaign, OutboxItem, Resident, Subscription, utcnow
 
-__all__ = ["BATCH", "Row", "backlog", "claim_next_batch", "counts", "materialise", "mark", "requeue_stale"]
+__all__ = ["BATCH", "Row", "audience_size", "backlog", "claim_next_batch", "counts", "materialise", "mark", "requeue_stale"]
 
 BATCH = 50
 
@@ -40,18 +40,34 @@ class Row:
     attempts: int
 
 
+def _audience_query(channels: list[str], areas: list[str]):  # type: ignore[no-untyped-def]
+    """Active subscribers on `channels` in `areas` (empty: all), before the topic filter."""
+    r, s = Resident.__table__, Subscription.__table__
+    conditions = [s.c.active.is_(True)]
+    if channels:
+        conditions.append(r.c.channel.in_(channels))
+    if areas:
+        conditions.append(s.c.area_code.in_(areas))
+    return select(r.c.id, r.c.channel, r.c.platform_user_id, s.c.topics).join(s, s.c.resident_id == r.c.id).where(and_(*conditions))
+
+
+def _wants(topics: list[str], wanted: set[str]) -> bool:
+    """A subscriber with no topics takes every topic; a campaign with none goes to all."""
+    return not wanted or not topics or bool(wanted & set(topics))
+
+
+async def audience_size(db: Database, channels: list[str], areas: list[str], topics: list[str]) -> int:
+    """How many residents a campaign with this audience would reach now (shown before sending)."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(_audience_query(channels, areas))).all()
+    return sum(1 for *_, subscribed in rows if _wants(subscribed or [], set(topics)))
+
+
 async def materialise(db: Database, campaign: Campaign) -> int:
     """Insert one queued row per matching active subscriber not yet in the outbox."""
-    r, s, o = Resident.__table__, Subscription.__table__, OutboxItem.__table__
-    conditions = [s.c.active.is_(True)]
-    if campaign.channels:
-        conditions.append(r.c.channel.in_(campaign.channels))
-    if campaign.areas:
-        conditions.append(s.c.area_code.in_(campaign.areas))
+    r, o = Resident.__table__, OutboxItem.__table__
     already = select(o.c.resident_id).where(o.c.campaign_id == campaign.id, o.c.resident_id.is_not(None))
-    query = select(r.c.id, r.c.channel, r.c.platform_user_id, s.c.topics).join(s, s.c.resident_id == r.c.id).where(
-        and_(*conditions), r.c.id.not_in(already)
-    )
+    query = _audience_query(campaign.channels or [], campaign.areas or []).where(r.c.id.not_in(already))
     async with db.engine.begin() as conn:
         rows = (await conn.execute(query)).all()
         wanted = set(campaign.topics or [])
@@ -59,7 +75,7 @@ async def materialise(db: Database, campaign: Campaign) -> int:
             {"campaign_id": campaign.id, "resident_id": rid, "channel": channel, "chat": chat, "status": "queued",
              "attempts": 0, "error": "", "updated_at": utcnow()}
             for rid, channel, chat, topics in rows
-            if not wanted or not topics or wanted & set(topics)
+            if _wants(topics or [], wanted)
         ]
         # Two senders may materialise at once: the unique key keeps one row each.
         dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert

@@ -22,12 +22,14 @@ from bot.campaigns import outbox
 from bot.storage.db import Database
 from bot.storage.models import Area, Campaign, Resident, Subscription, utcnow
 
-__all__ = ["CampaignError", "create", "set_state", "status", "subscribe", "unsubscribe", "import_subscribers", "subscriber_stats"]
+__all__ = ["CampaignError", "create", "get", "list_campaigns", "set_state", "status", "subscribe", "unsubscribe", "import_subscribers", "subscriber_stats"]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ("telegram", "zalo", "zalo_oa", "web")
 TELEGRAM_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+STATE_NAMES = {"draft": "nháp", "scheduled": "đã lên lịch", "sending": "đang gửi", "paused": "tạm dừng",
+               "done": "đã gửi xong", "cancelled": "đã hủy"}
 TRANSITIONS = {
     "approve": (("draft",), "scheduled"),
     "pause": (("scheduled", "sending"), "paused"),
@@ -260,3 +262,17 @@ async def questions_after(db: Database, campaign_id: int, salt: str, hours: int 
                 key = entry if decision == "answer" and entry else "-"
                 out[key] = out.get(key, 0) + int(n)
     return out
+
+
+async def get(db: Database, campaign_id: int) -> Campaign | None:
+    async with db.session() as session:
+        return await session.get(Campaign, campaign_id)
+
+
+async def list_campaigns(db: Database, sender_area: str | None = None, limit: int = 200) -> list[Campaign]:
+    """The latest campaigns, newest first; with `sender_area`, only that area's team's."""
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    if sender_area is not None:
+        query = query.where(Campaign.sender_area == sender_area)
+    async with db.session() as session:
+        return list((await session.scalars(query)).all())

@@ -19,7 +19,7 @@ from bot.storage.db import Database
 from bot.storage.models import Area
 from bot.text import canon, fold
 
-__all__ = ["AreaRow", "import_csv", "import_rows", "list_areas", "read_csv", "find_area"]
+__all__ = ["AreaRow", "import_csv", "import_rows", "list_areas", "read_csv", "find_area", "with_teams"]
 
 KINDS = {"phuong": "Phường", "xa": "Xã", "dac-khu": "Đặc khu"}
 _CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -117,3 +117,15 @@ def find_area(typed: str, areas: list[AreaRow], limit: int = 3) -> list[tuple[Ar
     choices = {i: fold(canon(a.name)) for i, a in enumerate(areas)}
     found = process.extract(key, choices, scorer=fuzz.ratio, limit=limit)
     return [(areas[i], float(score)) for _, score, i in found]
+
+
+async def with_teams(db: Database) -> list[tuple[AreaRow, int | None, str]]:
+    """Every area with its team's id and name (None, "" when it has none), by name."""
+    from bot.storage.models import Team
+
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(Area.code, Area.kind, Area.name, Team.id, Team.name).outerjoin(Team, Team.area_code == Area.code)
+            .order_by(Area.name)
+        )).all()
+    return [(AreaRow(c, k, n), tid, tname or "") for c, k, n, tid, tname in rows]

@@ -30,6 +30,7 @@ from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket, utcno
 __all__ = [
     "Member", "TicketView", "answer", "claim", "create_invite", "create_team", "join", "list_teams",
     "member_of", "members_of", "open_ages_hours", "propose", "reject", "team_for_area", "ticket", "transfer", "due", "stats",
+    "TeamRow", "overview", "team_row", "unused_invites", "tickets_of",
 ]
 
 
@@ -278,3 +279,66 @@ async def open_ages_hours(db: Database, now: dt.datetime | None = None) -> list[
     async with db.session() as session:
         created = (await session.scalars(select(Ticket.created_at).where(Ticket.status.in_(("open", "claimed"))))).all()
     return [(now - c).total_seconds() / 3600 for c in created]
+
+
+# -- what the admin site shows -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    id: int
+    area_code: str
+    name: str
+    members: int
+    waiting: int  # tickets open or claimed
+    oldest_waiting: dt.datetime | None
+
+
+async def overview(db: Database, area_code: str | None = None) -> list[TeamRow]:
+    """Every team (or the one of `area_code`) with its members and waiting tickets."""
+    async with db.session() as session:
+        query = select(Team).order_by(Team.name)
+        if area_code is not None:
+            query = query.where(Team.area_code == area_code)
+        team_rows = (await session.scalars(query)).all()
+        ids = [t.id for t in team_rows]
+        members = dict((await session.execute(
+            select(TeamMember.team_id, func.count()).where(TeamMember.team_id.in_(ids)).group_by(TeamMember.team_id)
+        )).all())
+        waiting = {tid: (n, oldest) for tid, n, oldest in (await session.execute(
+            select(Ticket.team_id, func.count(), func.min(Ticket.created_at))
+            .where(Ticket.team_id.in_(ids), Ticket.status.in_(("open", "claimed"))).group_by(Ticket.team_id)
+        )).all()}
+    return [TeamRow(t.id, t.area_code, t.name, int(members.get(t.id, 0)), int(waiting.get(t.id, (0, None))[0]),
+                    waiting.get(t.id, (0, None))[1]) for t in team_rows]
+
+
+async def team_row(db: Database, team_id: int) -> TeamRow | None:
+    async with db.session() as session:
+        area = await session.scalar(select(Team.area_code).where(Team.id == team_id))
+    if area is None:
+        return None
+    return (await overview(db, area))[0]
+
+
+async def unused_invites(db: Database, team_id: int) -> list[tuple[str, str, dt.datetime]]:
+    """(code, role, created) of the team's invite codes not used yet, newest first."""
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(TeamInvite.code, TeamInvite.role, TeamInvite.created_at)
+            .where(TeamInvite.team_id == team_id, TeamInvite.used_at.is_(None)).order_by(TeamInvite.created_at.desc())
+        )).all()
+    return [(c, r, t) for c, r, t in rows]
+
+
+async def tickets_of(db: Database, team_id: int, limit: int = 50) -> list[TicketView]:
+    """The team's waiting tickets (oldest first), then its latest others."""
+    async with db.session() as session:
+        waiting = (await session.scalars(
+            select(Ticket).where(Ticket.team_id == team_id, Ticket.status.in_(("open", "claimed"))).order_by(Ticket.created_at)
+        )).all()
+        others = (await session.scalars(
+            select(Ticket).where(Ticket.team_id == team_id, Ticket.status.not_in(("open", "claimed")))
+            .order_by(Ticket.created_at.desc()).limit(limit)
+        )).all()
+    return [_view(t) for t in (*waiting, *others)]

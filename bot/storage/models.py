@@ -179,6 +179,21 @@ class AdminUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class AuditLog(Base):
+    """Who changed what in the admin site, when, and the values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)  # e.g. account.create, kb.publish
+    target: Mapped[str] = mapped_column(String(200))  # e.g. account:lan, entry:vneid-la-gi
+    before: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+
+
 class InboxItem(Base):
     """An update received from a platform, stored before it is confirmed to the platform
     (the polling offset moves on, or the webhook answers 2xx) and processed from here,
@@ -319,3 +334,49 @@ class ZaloOAToken(Base):
     seed_hash: Mapped[str] = mapped_column(String(64))  # of the settings' tokens this row started from
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReportQuestionsDaily(Base):
+    """Questions of one day (Đà Nẵng time) after their log rows were purged
+    (QUESTION_RETENTION_DAYS): anonymous counts in the shape the reports read."""
+
+    __tablename__ = "report_questions_daily"
+    __table_args__ = (
+        UniqueConstraint("day", "channel", "area_code", "decision", "entry_id", name="uq_report_questions_daily"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str] = mapped_column(String(64), default="")  # "": area not known
+    decision: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str] = mapped_column(String(64), default="")  # "": no entry
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    rated_up: Mapped[int] = mapped_column(Integer, default=0)
+    rated_down: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportResidentsDaily(Base):
+    """Residents who wrote on one day, per channel and area, after the purge (a count, no ids)."""
+
+    __tablename__ = "report_residents_daily"
+    __table_args__ = (UniqueConstraint("day", "channel", "area_code", name="uq_report_residents_daily"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str] = mapped_column(String(64), default="")
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportGapsDaily(Base):
+    """Questions the knowledge base could not answer on one day, by their normalised
+    (already masked) text, after the purge: what the gaps list of old periods shows."""
+
+    __tablename__ = "report_gaps_daily"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    area_code: Mapped[str] = mapped_column(String(64), default="")
+    normalized: Mapped[str] = mapped_column(Text)
+    questions: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,7 +1,7 @@
 """zalo oa tokens and resident interaction
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-26 08:43:44.601321
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""The admin site as one ASGI app, mounted at /admin by bot/app.py.
+
+`PAGES` is the one ordered list of page modules. Each module holds:
+
+- `ROUTES`: Starlette routes whose endpoints are wrapped by `admin.guard.require(...)`
+  (tests/admin/test_access.py fails for any route under /admin that is not guarded,
+  except those in `PUBLIC`);
+- `NAV`: the navigation links it adds, each with the roles that see it.
+
+See admin/README.md for how to add a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from admin import render
+from admin.pages import accounts, audit, auth, campaigns, home, kb, kb_history, kb_transfer, questions, reports, teams, tickets
+from admin.security import Protected
+
+if TYPE_CHECKING:
+    from bot.app import Assistant
+
+__all__ = ["PAGES", "PUBLIC", "assistant", "create_admin"]
+
+STATIC = Path(__file__).parent / "static"
+PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, teams, accounts, audit)
+#: Route names anyone may reach: the login form and the stylesheet and script it uses.
+PUBLIC = frozenset({"login", "login_post", "logout", "static"})
+
+
+def assistant(request: Request) -> Assistant:
+    """The running assistant (database, knowledge base, settings) of this request."""
+    return request.app.state.get_assistant()  # type: ignore[no-any-return]
+
+
+def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix: str = "/admin") -> Protected:
+    """The admin app, behind sessions and CSRF; `get_assistant` is called per request
+    because the assistant is built in the lifespan, after the app."""
+    routes = [route for page in PAGES for route in page.ROUTES]
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
+    render.NAVIGATION[:] = [item for page in PAGES for item in getattr(page, "NAV", [])]
+    app = Starlette(routes=routes)
+    app.state.get_assistant = get_assistant
+    return Protected(app, secret_key, login_paths={f"{prefix}/login"})

@@ -1,0 +1,1 @@
+"""Admin pages, one module per subject; each exports ROUTES and NAV (see admin/app.py)."""

@@ -1,0 +1,69 @@
+"""The admin site in Debian's headless Chromium (Playwright) against `cdsbot run`:
+log in, edit an entry with the live preview, and see the change answered in the web
+chat of the same app. Screenshots go to test-output/ (not committed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.test_browser import CHROMIUM, OUTPUT, ask, last_bot, server  # noqa: F401  (server is a fixture)
+
+pytestmark = pytest.mark.browser
+MARK = "Mã kiểm thử trình duyệt 4821."
+
+
+@pytest.fixture
+def desktop(server: str) -> Iterator:  # type: ignore[type-arg]  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                                          "--disable-component-update", "--disable-sync"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+        browser.close()
+
+
+def test_edit_an_entry_and_see_it_answered_in_the_web_chat(server: str, desktop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    OUTPUT.mkdir(exist_ok=True)
+    page = desktop.new_page()
+    page.goto(server + "/admin/kb")
+    assert "/admin/login" in page.url  # anonymous: sent to the login page
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "mot-mat-khau-dai")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/admin/kb")
+    page.fill("input[name=q]", "vneid")
+    page.get_by_role("button", name="Lọc").click()
+    page.wait_for_load_state()
+    page.screenshot(path=str(OUTPUT / "admin-kb-search.png"), full_page=True)
+    page.get_by_role("link", name="VNeID là gì, dùng để làm gì?").click()
+    page.wait_for_url("**/kb/vneid-la-gi/edit")
+    answer = page.locator("textarea[name=answer]")
+    answer.fill(answer.input_value() + "\n" + MARK)
+    page.wait_for_function("document.querySelector('#preview').innerText.includes('4821')")  # the live preview
+    page.fill("input[name=try_question]", "vneid la gi")
+    page.get_by_role("button", name="Thử với bản này").click()
+    page.wait_for_load_state()
+    assert "Trợ lý sẽ trả lời bằng mục này" in page.inner_text("#try-result")
+    page.screenshot(path=str(OUTPUT / "admin-kb-editor.png"), full_page=True)
+    page.get_by_role("button", name="Lưu (vẫn xuất bản)").click()
+    page.wait_for_load_state()
+    assert "Đã lưu mục" in page.inner_text("main")
+
+    chat = desktop.new_page()
+    chat.goto(server + "/")
+    chat.wait_for_selector(".msg.bot")
+    ask(chat, "VNeID là gì?")
+    assert MARK in last_bot(chat)
+    chat.screenshot(path=str(OUTPUT / "admin-change-in-web-chat.png"))
+
+    page.goto(server + "/admin/kb/vneid-la-gi/history")
+    page.get_by_role("button", name="So sánh A với B").click()
+    page.wait_for_load_state()
+    assert MARK in page.inner_text(".diff")
+    page.screenshot(path=str(OUTPUT / "admin-kb-diff.png"), full_page=True)

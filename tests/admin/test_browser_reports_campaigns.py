@@ -1,0 +1,160 @@
+"""The reports and campaigns pages in a real browser: Debian's headless Chromium driven
+by Playwright, against `cdsbot run` started as a process whose Telegram is the fake Bot
+API server (tests/fakes/telegram_api.py). A campaign composed on the page reaches the
+fake; a report's XLSX downloaded from the page holds the figures.
+
+Screenshots go to test-output/ (not committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+from sqlalchemy import insert
+
+from bot.settings import ROOT
+from bot.storage.db import open_database
+from bot.storage.models import Area, Resident, Subscription
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import free_port
+from tests.reports import dataset
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium")
+OUTPUT = ROOT / "test-output"
+PASSWORD = "mot-mat-khau-dai"
+SUBSCRIBERS = [81001, 81002, 81003]
+
+
+async def seed(url: str) -> None:
+    """The report data set, and three Telegram subscribers in an area of their own."""
+    db = await open_database(url)
+    await dataset.load(db)
+    async with db.engine.begin() as conn:
+        await conn.execute(insert(Area.__table__), [{"code": "a3", "kind": "phuong", "name": "Thử Nghiệm"}])
+        await conn.execute(insert(Resident.__table__), [
+            {"id": user, "channel": "telegram", "platform_user_id": str(user), "language": "vi", "area_code": "a3",
+             "display_name": "", "state": {}, "waiting": False} for user in SUBSCRIBERS])
+        await conn.execute(insert(Subscription.__table__), [
+            {"resident_id": user, "area_code": "a3", "topics": [], "active": True} for user in SUBSCRIBERS])
+    await db.dispose()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram) -> Iterator[str]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    tmp = tmp_path_factory.mktemp("admin-browser")
+    url = f"sqlite+aiosqlite:///{tmp / 'admin.sqlite3'}"
+    asyncio.run(seed(url))
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "ADMIN_PASSWORD": PASSWORD,
+           "ADMIN_SECRET_KEY": "test-secret-key-0123456789", "TELEGRAM_BOT_TOKEN": fake.token,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_POLL_TIMEOUT": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("cdsbot run did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+@pytest.fixture
+def page(server: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        pg = context.new_page()
+        pg.goto(server + "/admin/login")
+        pg.get_by_label("Tên đăng nhập").fill("admin")
+        pg.get_by_label("Mật khẩu").fill(PASSWORD)
+        pg.get_by_role("button", name="Đăng nhập").click()
+        pg.wait_for_url(server + "/admin/")
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_compose_preview_and_send_a_campaign(page, server: str, fake: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    OUTPUT.mkdir(exist_ok=True)
+    page.get_by_role("navigation").get_by_role("link", name="Chiến dịch").click()
+    page.get_by_role("link", name="Soạn chiến dịch mới").click()
+    page.get_by_label("Nội dung", exact=True).fill("Ngày hội chuyển đổi số phường Thử Nghiệm: 8 giờ sáng Chủ nhật tại nhà văn hóa.")
+    page.get_by_label('Nút liên kết, mỗi dòng một nút "nhãn|https://…"').fill("Xem chương trình|https://danang.gov.vn")
+    page.get_by_label("Telegram", exact=True).check()
+    page.get_by_label("Phường, xã (không chọn: toàn thành phố)").select_option("a3")
+    page.get_by_label("Gửi ngay", exact=True).check()
+    page.get_by_role("button", name="Xem trước").click()
+    assert page.locator("#audience").inner_text() == "3"
+    assert "Xem chương trình: https://danang.gov.vn" in page.locator(".preview.zalo").inner_text()
+    page.locator("#preview").screenshot(path=str(OUTPUT / "admin-campaign-preview.png"))
+    page.get_by_role("button", name="Tạo chiến dịch").click()
+    page.wait_for_url("**/admin/campaigns/*")
+    # The page polls the status and reloads once the campaign is done.
+    page.wait_for_function("document.getElementById('state').textContent.includes('đã gửi xong')", timeout=60_000)
+    assert page.locator("#sent").inner_text() == "3"
+    page.screenshot(path=str(OUTPUT / "admin-campaign-done.png"), full_page=True)
+    received = {str(m["chat_id"]): m for m in fake.sent() if "Ngày hội chuyển đổi số" in str(m.get("text", ""))}
+    assert set(received) == {str(u) for u in SUBSCRIBERS}
+
+
+def test_open_a_report_and_download_its_xlsx(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    OUTPUT.mkdir(exist_ok=True)
+    page.get_by_role("navigation").get_by_role("link", name="Báo cáo").click()
+    page.get_by_role("link", name="Báo cáo 6 tháng 2026").click()
+    page.wait_for_selector("body[data-charts-ready=yes]")
+    assert page.locator("#fig-questions").inner_text() == "10"
+    page.screenshot(path=str(OUTPUT / "admin-report-6-months.png"), full_page=True)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Tải XLSX").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "bao-cao-20251201-20260531.xlsx"
+    summary = {row[0]: row[1] for row in openpyxl.load_workbook(io.BytesIO(path.read_bytes()))["Tổng quan"].iter_rows(values_only=True)}
+    assert summary["Câu hỏi"] == 10 and summary["Tổ CNS đã trả lời"] == 3
+
+
+def test_team_page_shows_waiting_tickets(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    OUTPUT.mkdir(exist_ok=True)
+    page.get_by_role("navigation").get_by_role("link", name="Tổ CNS").click()
+    page.get_by_role("link", name="Tổ CNS An Hải").click()
+    page.get_by_role("button", name="Tạo mã mời").click()
+    assert page.locator(".flash").inner_text().startswith("Mã mời mới:")
+    assert page.locator("text=chờ nhận").count() == 1
+    page.screenshot(path=str(OUTPUT / "admin-team.png"), full_page=True)
