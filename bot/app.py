@@ -70,6 +70,8 @@ class Assistant:
             from bot.channels.zalo_bot import ZaloBotChannel
 
             self.zalo_bot = ZaloBotChannel(settings, db, self.dispatcher.dispatch)
+        for name in ("web", *(c.name for c in self.receiving())):
+            metrics.declare_channel(name)
 
     def receiving(self) -> list[Any]:
         """The channels this process receives on (each has `name`, `health`, `webhook_mode`)."""
