@@ -77,6 +77,8 @@ class Assistant:
             from bot.channels.zalo_oa import ZaloOAChannel
 
             self.zalo_oa = ZaloOAChannel(settings, db, self.dispatcher.dispatch)
+        for name in ("web", *(c.name for c in self.receiving())):
+            metrics.declare_channel(name)
 
     def receiving(self) -> list[Any]:
         """The channels this process receives on (each has `name`, `health`, `webhook_mode`)."""

@@ -23,7 +23,7 @@ __all__ = [
     "CONTENT_TYPE", "QUESTIONS", "MATCH_SECONDS", "REPLIES_SENT", "REPLIES_FAILED", "RATE_LIMITED",
     "CAMPAIGN_MESSAGES", "INBOX_BACKLOG", "OUTBOX_BACKLOG", "TICKETS_OPEN", "TICKET_OLDEST_SECONDS",
     "CHANNEL_LAST_SUCCESS", "CHANNEL_FAILURES", "CHANNEL_CONSECUTIVE_FAILURES", "TICKET_AGES",
-    "render", "set_backlogs",
+    "declare_channel", "render", "set_backlogs",
 ]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -52,6 +52,20 @@ TICKET_OLDEST_SECONDS = Gauge("cdsbot_ticket_oldest_open_age_seconds", "Age of t
 
 #: Age ranges of open tickets: label → upper bound in hours (None: no bound).
 TICKET_AGES: list[tuple[str, float | None]] = [("0-1h", 1), ("1-8h", 8), ("8-24h", 24), ("1-7d", 168), ("7d+", None)]
+
+
+REPLY_ERRORS = ("blocked", "gone", "rate_limited", "network", "refused")
+PATHS = ("reply", "campaign", "poll")
+
+
+def declare_channel(channel: str) -> None:
+    """Show a configured channel's series at 0 from the start, so an alert on a rate or
+    an increase has something to compare with before the first failure."""
+    REPLIES_SENT.labels(channel)
+    for error in REPLY_ERRORS:
+        REPLIES_FAILED.labels(channel, error)
+    for path in PATHS:
+        RATE_LIMITED.labels(channel, path)
 
 
 def set_backlogs(inbox: Mapping[str, int], outbox: Mapping[int, int], ticket_ages_hours: list[float]) -> None:
