@@ -49,4 +49,5 @@ def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix
     render.NAVIGATION[:] = [item for page in PAGES for item in getattr(page, "NAV", [])]
     app = Starlette(routes=routes)
     app.state.get_assistant = get_assistant
+    app.state.login_failures = auth.failures()  # per app, so tests and processes do not share it
     return Protected(app, secret_key, login_paths={f"{prefix}/login"})

@@ -65,8 +65,10 @@ def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Aw
         async def guarded(request: Request) -> Response:
             user = current_user(request)
             if user is None:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 login = request.url_for("admin:login").path
+                if request.method != "GET":  # after signing in, come back to a page, not to a form's action
+                    return RedirectResponse(f"{login}?next={quote(request.url_for('admin:home').path)}", status_code=303)
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"{login}?next={quote(target)}", status_code=303)
             if not user.may(allowed):
                 from admin.render import render_error

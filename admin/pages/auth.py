@@ -13,7 +13,11 @@ from bot.ratelimit import SlidingWindow
 
 __all__ = ["ROUTES", "NAV"]
 
-_failures = SlidingWindow(5, 300.0)
+
+
+def failures() -> SlidingWindow:
+    """Five failed logins for one address and name within five minutes: wait."""
+    return SlidingWindow(5, 300.0)
 
 
 def _safe_next(request: Request, value: str) -> str:
@@ -36,11 +40,12 @@ async def login_post(request: Request) -> Response:
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = _safe_next(request, str(form.get("next", "")))
     key = f"{request.client.host if request.client else '?'}:{username}"
-    if _failures.full(key):
+    window = request.app.state.login_failures
+    if window.full(key):
         return render(request, "login.html", {"next": target, "error": "Sai quá nhiều lần. Hãy thử lại sau 5 phút.", "username": username}, 429)
     user = await verify(assistant(request).db, username, password)
     if user is None:
-        _failures.hit(key)
+        window.hit(key)
         return render(request, "login.html", {"next": target, "error": "Tên đăng nhập hoặc mật khẩu không đúng.", "username": username}, 400)
     request.session.clear()
     request.session.update({"user": user.username, "role": user.role, "area": user.area_code or ""})

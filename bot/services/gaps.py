@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog
-from bot.text import canon, fold
+from bot.text import canon, fold, has_diacritics
 
 __all__ = ["Gap", "gaps", "group_similar"]
 
@@ -67,7 +67,8 @@ async def gaps(db: Database, since: dt.datetime | None = None, area: str | None 
     out = []
     for members in group_similar([r.normalized for r in rows]):
         texts = [rows[i].normalized for i in members]
-        gap = Gap(text=max(set(texts), key=texts.count), count=len(members))
+        # The most frequent wording; among equals the one with diacritics, then the shortest.
+        gap = Gap(text=max(sorted(set(texts)), key=lambda t: (texts.count(t), has_diacritics(t), -len(t))), count=len(members))
         for i in members:
             r = rows[i]
             gap.unanswered += r.decision == "unknown"
