@@ -69,7 +69,8 @@ async def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         result = await retention.purge(db, before, progress=lambda day, n: print(f"  {day:%d/%m/%Y}: {n} câu hỏi"))
     finally:
         await db.dispose()
-    print(f"Xong: {result.questions} câu hỏi của {result.days} ngày đã gộp; nội dung {result.tickets} phiếu hỏi Tổ CNS đã xóa.")
+    print(f"Xong: {result.questions} câu hỏi của {result.days} ngày đã gộp; nội dung {result.tickets} phiếu hỏi Tổ CNS đã xóa; "
+          f"{result.raw} tin nhắn gốc đã trả lời quá {retention.RAW_KEEP.days} ngày đã xóa.")
     return 0
 
 

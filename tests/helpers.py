@@ -1,8 +1,24 @@
-"""Input builders for tests (like python-telegram-bot's make_message)."""
+"""Input builders for tests (like python-telegram-bot's make_message), and running the
+assistant for end-to-end tests: in this event loop (`serving`), as its own process
+(`start_cdsbot` / `stop_cdsbot`), and the browser (`launch_chromium`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from bot.channels.base import Incoming, Reply
 
@@ -32,3 +48,58 @@ def button(replies: list[Reply], label_part: str) -> str:
             if label_part in b.label:
                 return b.payload
     raise AssertionError(f"no button containing {label_part!r} in {[b.label for r in replies for b in r.buttons]}")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: ASGIApp, port: int) -> AsyncIterator[None]:
+    """Serve an ASGI app (its lifespan included) on 127.0.0.1:`port` in this event loop."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+def start_cdsbot(cwd: Path, env: dict[str, str], timeout: float = 90.0, **popen: Any) -> tuple[subprocess.Popen[str], str]:
+    """`cdsbot run` as its own process (environment on top of ours); returns it and its
+    base URL once /healthz answers."""
+    port = free_port()
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=cwd, text=True,
+                            env={**os.environ, **env, "PORT": str(port)}, **popen)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out = proc.communicate(timeout=10)
+            raise AssertionError("cdsbot run did not start: " + "".join(x or "" for x in out))
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+
+
+def stop_cdsbot(proc: subprocess.Popen[str], timeout: float = 60.0) -> str:
+    """SIGTERM, wait, and what it printed."""
+    proc.terminate()
+    out, err = proc.communicate(timeout=timeout)
+    return (out or "") + (err or "")
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's headless Chromium (never a downloaded browser), quiet on the network."""
+    return playwright.chromium.launch(
+        executable_path=shutil.which("chromium"), headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"],
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import free_port
+from tests.helpers import start_cdsbot
 
 QUESTIONS = ["vneid là gì", "chữ ký số là gì", "nộp hồ sơ trực tuyến thế nào", "xin chào", "thanh toán không dùng tiền mặt"]
 
@@ -35,20 +35,9 @@ class Running:
     """`cdsbot run` in a folder, on a free port."""
 
     def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=folder, env=env_for(folder, self.port),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 90
-        while True:
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "cdsbot run did not start"
-            time.sleep(0.1)
+        env = env_for(folder)
+        env.pop("PORT", None)
+        self.proc, self.base = start_cdsbot(folder, env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def ask(self, session: str, text: str) -> list[str]:
         r = httpx.post(self.base + "/chat/api/messages", json={"session_id": session, "text": text}, timeout=30)

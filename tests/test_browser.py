@@ -7,19 +7,13 @@ test-output/ (not committed) for a reviewer to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.settings import ROOT
-from tests.helpers import free_port
+from tests.helpers import launch_chromium, start_cdsbot, stop_cdsbot
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium")
@@ -33,27 +27,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
     tmp = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'web.sqlite3'}", "PORT": str(port),
-           "ADMIN_PASSWORD": "mot-mat-khau-dai", "ADMIN_SECRET_KEY": "test-secret-key-0123456789"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("cdsbot run did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    proc, base = start_cdsbot(tmp, {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'web.sqlite3'}",
+                                    "ADMIN_PASSWORD": "mot-mat-khau-dai", "ADMIN_SECRET_KEY": "test-secret-key-0123456789"})
     yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    if proc.stdout:
-        proc.stdout.close()
+    stop_cdsbot(proc)
 
 
 @pytest.fixture
@@ -61,11 +38,7 @@ def page(server: str):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch_chromium(p)
         context = browser.new_context(viewport={"width": 390, "height": 800}, device_scale_factor=2, is_mobile=True)
         pg = context.new_page()
         pg.goto(server + "/")

@@ -6,8 +6,10 @@ computes the day's counts exactly as a report reads them (`daily.from_log`), add
 to the aggregate tables and deletes the day's rows: a report of any past period gives
 the same figures afterwards. Tickets created before the cutoff keep their timing and
 state (the teams' figures need them) but lose the question, the answer, the resident's
-name, chat and link. `cdsbot maintenance purge` runs it by hand; `cdsbot run` runs it
-once a day.
+name, chat and link. Raw platform updates in the inbox and delivered messages in
+`deliveries` (they hold residents' ids and words) are deleted `RAW_KEEP` after they were
+answered or delivered, whatever the retention. `cdsbot maintenance purge` runs it by
+hand; `cdsbot run` runs it once a day.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.reports import daily
 from bot.reports.periods import local_day_start, local_today
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket
+from bot.storage.models import (
+    Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow,
+)
 
 __all__ = ["PurgeResult", "cutoff", "purge"]
 
 logger = logging.getLogger(__name__)
 LOCK_KEY = 0x43445250  # "CDRP": one purge at a time across processes (PostgreSQL)
+#: How long answered inbox items and delivered messages are kept (to look into a complaint).
+RAW_KEEP = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class PurgeResult:
     days: int
     questions: int
     tickets: int
+    raw: int = 0  # inbox items and delivered messages deleted
 
 
 def cutoff(retention_days: int, now: dt.datetime | None = None) -> dt.date:
@@ -117,7 +124,20 @@ async def purge(db: Database, before: dt.date, progress: Callable[[dt.date, int]
                                            t.resident_id.is_not(None)))
             .values(question="", answer="", display_name="", chat="", resident_id=None)
         )).rowcount or 0
-    if purged_rows or tickets:
-        logger.info("purged %s question-log rows of %s days and the texts of %s tickets before %s",
-                    purged_rows, purged_days, tickets, before)
-    return PurgeResult(before, purged_days, purged_rows, tickets)
+    raw = await purge_raw(db, utcnow() - RAW_KEEP)
+    if purged_rows or tickets or raw:
+        logger.info("purged %s question-log rows of %s days, the texts of %s tickets before %s, and %s raw messages",
+                    purged_rows, purged_days, tickets, before, raw)
+    return PurgeResult(before, purged_days, purged_rows, tickets, raw)
+
+
+async def purge_raw(db: Database, older: dt.datetime) -> int:
+    """Delete inbox items answered (or given up) and messages delivered before `older`;
+    items still waiting to be answered or delivered are kept whatever their age."""
+    i, d = InboxItem.__table__.c, Delivery.__table__.c
+    async with db.engine.begin() as conn:
+        inbox = (await conn.execute(
+            delete(InboxItem.__table__).where(i.status != "received", i.received_at < older))).rowcount or 0
+        delivered = (await conn.execute(
+            delete(Delivery.__table__).where(d.delivered_at.is_not(None), d.delivered_at < older))).rowcount or 0
+    return int(inbox + delivered)

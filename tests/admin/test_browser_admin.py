@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_browser import CHROMIUM, OUTPUT, ask, last_bot, server  # noqa: F401  (server is a fixture)
+from tests.helpers import launch_chromium
+from tests.test_browser import OUTPUT, ask, last_bot, server  # noqa: F401  (server is a fixture)
 
 pytestmark = pytest.mark.browser
 MARK = "Mã kiểm thử trình duyệt 4821."
@@ -19,9 +20,7 @@ def desktop(server: str) -> Iterator:  # type: ignore[type-arg]  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                                          "--disable-component-update", "--disable-sync"])
+        browser = launch_chromium(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         yield context
         context.close()

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 from sqlalchemy import insert
@@ -27,7 +22,7 @@ from bot.settings import ROOT
 from bot.storage.db import open_database
 from bot.storage.models import Area, Resident, Subscription
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port
+from tests.helpers import launch_chromium, start_cdsbot, stop_cdsbot
 from tests.reports import dataset
 
 pytestmark = pytest.mark.browser
@@ -65,28 +60,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram) -> Iter
     tmp = tmp_path_factory.mktemp("admin-browser")
     url = f"sqlite+aiosqlite:///{tmp / 'admin.sqlite3'}"
     asyncio.run(seed(url))
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "ADMIN_PASSWORD": PASSWORD,
-           "ADMIN_SECRET_KEY": "test-secret-key-0123456789", "TELEGRAM_BOT_TOKEN": fake.token,
-           "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_POLL_TIMEOUT": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("cdsbot run did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    proc, base = start_cdsbot(tmp, {"DATABASE_URL": url, "ADMIN_PASSWORD": PASSWORD,
+                                    "ADMIN_SECRET_KEY": "test-secret-key-0123456789", "TELEGRAM_BOT_TOKEN": fake.token,
+                                    "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_POLL_TIMEOUT": "1"})
     yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    if proc.stdout:
-        proc.stdout.close()
+    stop_cdsbot(proc)
 
 
 @pytest.fixture
@@ -94,11 +72,7 @@ def page(server: str):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch_chromium(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         pg = context.new_page()
         pg.goto(server + "/admin/login")

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import select
 
 from bot.app import Assistant, create_app, prepare
@@ -18,7 +17,7 @@ from bot.settings import Settings
 from bot.storage.models import KbEntry, Ticket
 from tests.channels.test_telegram import RESIDENT, Chat, buttons_of, text_of
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port
+from tests.helpers import free_port, serving
 
 MEMBER, MEMBER2, OTHER = 6002, 6003, 6004
 
@@ -33,21 +32,15 @@ async def world(tmp_path) -> AsyncIterator[tuple[Chat, Assistant, FakeTelegram]]
     son_tra = await teams.create_team(assistant.db, "phuong-son-tra", "Tổ CNS phường Sơn Trà")
     codes = [await teams.create_invite(assistant.db, hai_chau, leader=True), await teams.create_invite(assistant.db, hai_chau),
              await teams.create_invite(assistant.db, son_tra)]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant), host="127.0.0.1", port=free_port(),
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    async with serving(create_app(settings, assistant), free_port()):
 
-    async def nothing() -> None:
-        return None
+        async def nothing() -> None:
+            return None
 
-    chat = Chat(fake, nothing)
-    for user, code in zip((MEMBER, MEMBER2, OTHER), codes, strict=True):
-        assert "Chào mừng" in text_of(await chat.say(f"/thamgia {code}", user=user))
-    yield chat, assistant, fake
-    server.should_exit = True
-    await task
+        chat = Chat(fake, nothing)
+        for user, code in zip((MEMBER, MEMBER2, OTHER), codes, strict=True):
+            assert "Chào mừng" in text_of(await chat.say(f"/thamgia {code}", user=user))
+        yield chat, assistant, fake
     await assistant.db.dispose()
     fake.stop()
 

@@ -12,13 +12,12 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 
-from bot.app import Assistant, create_app, prepare
+from bot.app import create_app, prepare
 from bot.channels.telegram import split_text
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port
+from tests.helpers import free_port, serving
 
 RESIDENT = 5001
 SECRET = "webhook-secret-123"
@@ -89,25 +88,19 @@ async def chat(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path) -> 
         telegram_webhook_secret=SECRET if webhook else "",
     )
     assistant = await prepare(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    client = httpx.AsyncClient()
+    async with serving(create_app(settings, assistant), port):
+        client = httpx.AsyncClient()
 
-    async def deliver() -> None:
-        if not webhook:
-            return
-        while (update := fake.take_update()) is not None:
-            r = await client.post(settings.telegram_webhook_url, json=update,
-                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
-            assert r.status_code == 200
+        async def deliver() -> None:
+            if not webhook:
+                return
+            while (update := fake.take_update()) is not None:
+                r = await client.post(settings.telegram_webhook_url, json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+                assert r.status_code == 200
 
-    yield Chat(fake, deliver)
-    await client.aclose()
-    server.should_exit = True
-    await task
+        yield Chat(fake, deliver)
+        await client.aclose()
     await assistant.db.dispose()
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import select
 
 from bot.app import Assistant, create_app, prepare
@@ -21,7 +20,7 @@ from bot.services import teams
 from bot.settings import Settings
 from bot.storage.models import Resident
 from tests.fakes.zalo_bot_api import FakeZaloBot
-from tests.helpers import free_port
+from tests.helpers import free_port, serving
 
 USER = "6ede9afa66b88fe6d6a9"
 SECRET = "zalo-webhook-secret"
@@ -61,25 +60,19 @@ async def zalo(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[
         zalo_bot_webhook_secret=SECRET if webhook else "",
     )
     assistant = await prepare(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    client = httpx.AsyncClient()
+    async with serving(create_app(settings, assistant), port):
+        client = httpx.AsyncClient()
 
-    async def deliver() -> None:
-        if not webhook:
-            return
-        while (update := fake.take_update()) is not None:
-            wrapped = {"ok": True, "result": update} if update["message"]["text"].startswith("w") else update
-            r = await client.post(settings.zalo_bot_webhook_url, json=wrapped, headers={"X-Bot-Api-Secret-Token": SECRET})
-            assert r.status_code == 200
+        async def deliver() -> None:
+            if not webhook:
+                return
+            while (update := fake.take_update()) is not None:
+                wrapped = {"ok": True, "result": update} if update["message"]["text"].startswith("w") else update
+                r = await client.post(settings.zalo_bot_webhook_url, json=wrapped, headers={"X-Bot-Api-Secret-Token": SECRET})
+                assert r.status_code == 200
 
-    yield ZaloChat(fake, deliver), assistant, fake
-    await client.aclose()
-    server.should_exit = True
-    await task
+        yield ZaloChat(fake, deliver), assistant, fake
+        await client.aclose()
     await assistant.db.dispose()
     fake.stop()
 

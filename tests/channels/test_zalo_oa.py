@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import select
 
 from bot.app import Assistant, create_app, prepare
@@ -31,7 +30,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Resident, Subscription, ZaloOAToken, utcnow
 from tests.fakes.zalo_oa_api import DAY_MS, FakeZaloOA
-from tests.helpers import free_port
+from tests.helpers import free_port, serving
 
 USER = "8461727310123456789"
 
@@ -98,15 +97,9 @@ async def oa(tmp_path) -> AsyncIterator[OA]:  # type: ignore[no-untyped-def]
     port = free_port()
     settings = oa_settings(fake, f"sqlite+aiosqlite:///{tmp_path / 'oa.sqlite3'}", access, refresh)
     assistant = await prepare(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, assistant), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    fake.webhook_url = f"http://127.0.0.1:{port}/zalo/oa/webhook"
-    yield OA(fake, assistant)
-    server.should_exit = True
-    await task
+    async with serving(create_app(settings, assistant), port):
+        fake.webhook_url = f"http://127.0.0.1:{port}/zalo/oa/webhook"
+        yield OA(fake, assistant)
     await assistant.db.dispose()
     fake.stop()
 

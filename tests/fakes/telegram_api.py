@@ -18,17 +18,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Trợ lý CĐS", "username": "cdsdanang_bot"}
 
@@ -73,7 +73,7 @@ def _decode(form: Any) -> dict[str, Any]:
     return out
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The fake server, run by uvicorn in a background thread (`start()` / `stop()`)."""
 
     def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
@@ -85,8 +85,6 @@ class FakeTelegram:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new = threading.Event()
         self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._api, methods=["POST", "GET"]),
@@ -103,27 +101,6 @@ class FakeTelegram:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
-
-    def start(self) -> FakeTelegram:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Telegram server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     # -- building updates ----------------------------------------------------------------
 

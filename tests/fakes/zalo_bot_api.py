@@ -12,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-import socket
 import threading
 import time
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.loopback import LoopbackServer
 
-class FakeZaloBot:
+
+class FakeZaloBot(LoopbackServer):
     def __init__(self, token: str = "12345:zalo-secret") -> None:
         self.token = token
         self.lock = threading.Lock()
@@ -40,22 +40,6 @@ class FakeZaloBot:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeZaloBot:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def message(self, user: str, text: str, event: str = "message.text.received") -> dict[str, Any]:
         update = {"event_name": event, "message": {

@@ -24,18 +24,18 @@ import hashlib
 import itertools
 import json
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 DAY_MS = 86_400_000
 
@@ -57,7 +57,7 @@ class Sent:
 
 
 @dataclass
-class FakeZaloOA:
+class FakeZaloOA(LoopbackServer):
     app_id: str = "4321987654321"
     app_secret: str = "app-secret-xyz"
     oa_secret_key: str = "oa-secret-key-abc"
@@ -96,22 +96,6 @@ class FakeZaloOA:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeZaloOA:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     # -- control -----------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ def test_maintenance_purge_command_says_what_it_did(tmp_path: Path) -> None:
                          cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "10/01/2026: 6 câu hỏi" in out.stdout
-    assert "Xong: 13 câu hỏi của 6 ngày đã gộp; nội dung 6 phiếu hỏi Tổ CNS đã xóa." in out.stdout
+    assert "Xong: 13 câu hỏi của 6 ngày đã gộp; nội dung 6 phiếu hỏi Tổ CNS đã xóa; 0 tin nhắn gốc" in out.stdout
     report = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--six-month", "2026", "--xlsx", "r.xlsx"],
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert report.returncode == 0, report.stderr
@@ -116,3 +116,28 @@ def test_maintenance_purge_command_says_what_it_did(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--from", "2026-13-01", "--to", "2026-01-01"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.asyncio
+async def test_raw_messages_go_a_week_after_they_were_answered(db: Database) -> None:
+    from bot.storage.models import Delivery, InboxItem
+
+    old, recent = utcnow() - dt.timedelta(days=8), utcnow() - dt.timedelta(days=1)
+    async with db.engine.begin() as conn:
+        await conn.execute(insert(InboxItem.__table__), [
+            {"channel": "telegram", "external_id": "1", "payload": {"text": "số tôi 0905123456"}, "received_at": old, "status": "done"},
+            {"channel": "telegram", "external_id": "2", "payload": {}, "received_at": old, "status": "failed"},
+            {"channel": "telegram", "external_id": "3", "payload": {}, "received_at": old, "status": "received"},
+            {"channel": "telegram", "external_id": "4", "payload": {}, "received_at": recent, "status": "done"},
+        ])
+        await conn.execute(insert(Delivery.__table__), [
+            {"channel": "web", "chat": "s1", "payload": {"text": "a"}, "created_at": old, "delivered_at": old},
+            {"channel": "web", "chat": "s2", "payload": {"text": "b"}, "created_at": old, "delivered_at": None},
+        ])
+    result = await purge(db, cutoff(365))
+    assert result.raw == 3
+    async with db.session() as session:
+        left = sorted((await session.scalars(select(InboxItem.external_id))).all())
+        waiting = (await session.scalars(select(Delivery.chat))).all()
+    assert left == ["3", "4"]  # not yet answered, or answered within the week
+    assert waiting == ["s2"]  # not yet delivered
