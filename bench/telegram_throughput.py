@@ -70,10 +70,7 @@ async def drive(fake: Fake, texts: list[str]) -> tuple[float, float]:
         for start in range(0, n, 500):
             batch = [{"user": 100_000 + i, "text": texts[i]} for i in range(start, min(n, start + 500))]
             await client.post("/_inject", json=batch)
-        while True:
-            sent = (await client.get("/_sent")).json()
-            if len(sent) >= n:
-                break
+        while (await client.get("/_count")).json()["sent"] < n:  # a counter: reading it costs ~nothing
             await asyncio.sleep(0.2)
         return time.perf_counter() - t0, time.process_time() - cpu0
 
