@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 
 from bot.kb_files import Entry, Group
+from bot.sheet_cells import defuse, restore
 
 __all__ = ["COLUMNS", "SheetProblem", "read_csv", "read_xlsx", "rows_of", "write_csv", "write_xlsx"]
 
@@ -91,7 +92,7 @@ def read_csv(data: bytes) -> list[Group]:
         raise SheetProblem("tệp CSV phải ở mã UTF-8") from exc
     reader = csv.DictReader(io.StringIO(text))
     _check_header([h.strip() for h in reader.fieldnames or []])
-    return _groups((i, {k.strip(): (v or "") for k, v in row.items() if k}) for i, row in enumerate(reader, 2))
+    return _groups((i, {k.strip(): restore(v or "") for k, v in row.items() if k}) for i, row in enumerate(reader, 2))
 
 
 def read_xlsx(data: bytes) -> list[Group]:
@@ -117,7 +118,7 @@ def write_csv(groups: Iterable[Group]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows(rows_of(groups))
+    writer.writerows({k: defuse(v) for k, v in row.items()} for row in rows_of(groups))
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
 
 

@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from bot.campaigns.service import STATE_NAMES
 from bot.reports.figures import Report
 from bot.reports.periods import TZ
+from bot.sheet_cells import defuse
 
 __all__ = ["Sheet", "sheets", "to_xlsx", "to_csv", "CHANNEL_NAMES"]
 
@@ -131,6 +132,6 @@ def to_csv(r: Report) -> bytes:
     for sheet in sheets(r):
         writer.writerow([f"# {sheet.title}"])
         writer.writerow(sheet.columns)
-        writer.writerows([["" if v is None else v for v in row] for row in sheet.rows])
+        writer.writerows([["" if v is None else defuse(v) for v in row] for row in sheet.rows])
         writer.writerow([])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
