@@ -112,11 +112,19 @@ def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb_rules import allowed_domains, publication_problems
     from bot.services.knowledge import import_groups
 
     directory = Path(args.directory) if args.directory else settings.entries_dir
     groups = read_dir(directory)  # validates everything before touching the database
     n = sum(len(g.entries) for g in groups)
+    # The writing rules the admin site applies before publishing (bot/kb_rules.py).
+    domains = allowed_domains(settings.knowledge_dir)
+    broken = [f"{e.id}: {p}" for g in groups for e in g.entries if e.status == "published"
+              for p in publication_problems(e, domains)]
+    if broken:
+        raise CliError("Các mục xuất bản chưa theo quy tắc biên soạn, không nhập gì (published entries break the "
+                       "writing rules; nothing imported):\n  " + "\n  ".join(broken))
     if args.check:
         print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
         return 0

@@ -152,3 +152,24 @@ def test_campaign_and_subscriber_commands(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "--at" in bad.stderr
     no_token = run(["campaign", "test", cid, "--chat", "42"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert no_token.returncode == 1 and "TELEGRAM_BOT_TOKEN" in no_token.stderr
+
+
+def test_import_refuses_published_entries_that_break_the_writing_rules(tmp_path: Path) -> None:
+    assert run(["kb", "import"], tmp_path).returncode == 0
+    folder = tmp_path / "entries"
+    folder.mkdir()
+    for f in (ROOT / "knowledge" / "entries").glob("*.yaml"):
+        (folder / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    text = (folder / "tro-ly.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    i = next(n for n, line in enumerate(lines) if line.strip().startswith("answer_en:"))
+    indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    j = i + 1
+    while j < len(lines) and (lines[j].startswith(indent + " ") or not lines[j].strip()):
+        j += 1  # the rest of a multi-line English answer
+    (folder / "tro-ly.yaml").write_text("\n".join(lines[:i] + lines[j:]) + "\n", encoding="utf-8")
+    before = run(["kb", "export", "--jsonl"], tmp_path).stdout
+    out = run(["kb", "import", str(folder)], tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "thiếu câu trả lời tiếng Anh" in out.stderr and "nothing imported" in out.stderr
+    assert run(["kb", "export", "--jsonl"], tmp_path).stdout == before
