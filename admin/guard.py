@@ -2,8 +2,8 @@
 admin page and action goes through.
 
 `require(roles)` wraps an endpoint `async def page(request, user) -> Response`:
-anonymous visitors are sent to the login page (303), a signed-in user whose role is not
-in `roles` gets 403, and a file upload without the CSRF token gets 403 (other posts are
+anonymous visitors are sent to the login page (303), and so is a session whose account
+was deleted or changed since it signed in; a signed-in user whose role is not in `roles` gets 403, and a file upload without the CSRF token gets 403 (other posts are
 checked before they get here: admin/security.py). The wrapper carries `.roles` so that tests/admin/test_access.py can
 enumerate every route under /admin and try each with every other role.
 """
@@ -53,6 +53,19 @@ def current_user(request: Request) -> User | None:
     return User(str(name), str(role), str(session.get("area") or ""))
 
 
+async def _still_valid(request: Request, user: User) -> bool:
+    """The session's account still exists with the same role and area (one indexed
+    read per admin request), so removing or demoting an account takes effect at once."""
+    from sqlalchemy import select
+
+    from admin.app import assistant
+    from bot.storage.models import AdminUser
+
+    async with assistant(request).db.engine.connect() as conn:
+        row = (await conn.execute(select(AdminUser.role, AdminUser.area_code).where(AdminUser.username == user.name))).first()
+    return row is not None and row.role == user.role and (row.area_code or "") == user.area
+
+
 def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
     """Decorate an endpoint so that only `roles` reach it (see the module docstring)."""
     allowed = frozenset(roles)
@@ -64,6 +77,9 @@ def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Aw
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
             user = current_user(request)
+            if user is not None and not await _still_valid(request, user):
+                request.session.clear()  # deleted, or given another role or area, since signing in
+                user = None
             if user is None:
                 login = request.url_for("admin:login").path
                 if request.method != "GET":  # after signing in, come back to a page, not to a form's action

@@ -80,3 +80,19 @@ async def test_team_leader_sees_only_their_area(client: Client, assistant: Assis
     assert "phiếu Hải Châu" in r.text and "phiếu An Hải" not in r.text
     r = await (await client("editor")).get("/admin/tickets")
     assert "phiếu Hải Châu" in r.text and "phiếu An Hải" in r.text
+
+
+async def test_a_removed_or_demoted_account_loses_its_session_at_once(client: Client) -> None:
+    admin = await client("admin")
+    editor = await client("editor")
+    assert (await editor.get("/admin/kb")).status_code == 200
+    r = await admin.post("/admin/accounts/bientap", data={"csrftoken": csrf_of(admin), "action": "role", "role": "team-leader",
+                                                         "area": "phuong-hai-chau"})
+    assert r.status_code == 303
+    r = await editor.get("/admin/kb")  # the old cookie still says "editor"
+    assert r.status_code == 303 and "/admin/login" in r.headers["location"]
+    leader = await client("team-leader")
+    assert (await leader.get("/admin/tickets")).status_code == 200
+    assert (await admin.post("/admin/accounts/totruong", data={"csrftoken": csrf_of(admin), "action": "delete"})).status_code == 303
+    r = await leader.get("/admin/tickets")
+    assert r.status_code == 303 and "/admin/login" in r.headers["location"]
