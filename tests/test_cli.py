@@ -152,3 +152,27 @@ def test_campaign_and_subscriber_commands(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "--at" in bad.stderr
     no_token = run(["campaign", "test", cid, "--chat", "42"], tmp_path, TELEGRAM_BOT_TOKEN="")
     assert no_token.returncode == 1 and "TELEGRAM_BOT_TOKEN" in no_token.stderr
+
+
+def test_export_gives_published_entries_not_pending_drafts(tmp_path: Path) -> None:
+    import asyncio
+    import dataclasses
+
+    from bot.kb_files import read_dir
+    from bot.services.knowledge import save_draft
+    from bot.storage.db import open_database
+
+    assert run(["kb", "import"], tmp_path).returncode == 0
+
+    async def draft() -> None:
+        db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+        group = read_dir(ROOT / "knowledge" / "entries")[0]
+        await save_draft(db, dataclasses.replace(group.entries[0], answer="Bản nháp chưa xuất bản."), group.group, by="bientap")
+        await db.dispose()
+
+    asyncio.run(draft())
+    out = run(["kb", "export", str(tmp_path / "exported")], tmp_path)
+    assert out.returncode == 0, out.stderr
+    for path in (ROOT / "knowledge" / "entries").glob("*.yaml"):
+        assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes()
+    assert "Bản nháp chưa xuất bản" not in run(["kb", "export", "--jsonl"], tmp_path).stdout
