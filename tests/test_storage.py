@@ -114,7 +114,8 @@ async def test_import_drops_the_drafts_of_the_entries_it_replaces(db: Database) 
     await save_draft(db, dataclasses.replace(changed, answer="Nháp một."), groups[0].group, by="editor-an")
     await save_draft(db, dataclasses.replace(kept, answer="Nháp hai."), groups[0].group, by="editor-an")
     changed.answer = "Câu trả lời từ tệp."
-    await import_groups(db, groups, by="import")
+    report = await import_groups(db, groups, by="import")
+    assert report.drafts_dropped == (changed.id,)
     assert set(await drafts(db)) == {kept.id}  # the unchanged entry keeps its pending draft
     async with db.session() as session:
         rows = (await session.scalars(select(KbHistory).where(KbHistory.entry_id == changed.id).order_by(KbHistory.id))).all()

@@ -46,6 +46,7 @@ class ImportReport:
     updated: int
     unchanged: int
     kept: tuple[str, ...]  # entries in the database that the files do not have
+    drafts_dropped: tuple[str, ...] = ()  # entries replaced by the files whose pending draft was dropped
 
 
 def _row_to_entry(row: KbEntry) -> Entry:
@@ -100,6 +101,7 @@ async def import_groups(db: Database, groups: list[Group], by: str = "import") -
     unchanged keep theirs."""
     created = updated = unchanged = 0
     seen: set[str] = set()
+    dropped: list[str] = []
     async with db.session() as session, session.begin():
         for gpos, group in enumerate(groups):
             row = await session.get(KbGroup, group.group)
@@ -134,10 +136,11 @@ async def import_groups(db: Database, groups: list[Group], by: str = "import") -
                     session.add(KbHistory(entry_id=entry.id, changed_by=by, action="import", before=before, after=after))
                 if before != after and existing.draft is not None:  # replaced: its pending draft is dropped
                     session.add(_discard(existing, by, reason="import"))
+                    dropped.append(entry.id)
                 updated += 1
         all_ids = (await session.scalars(select(KbEntry.id))).all()
         await bump_revision(session)
-    return ImportReport(created, updated, unchanged, tuple(sorted(set(all_ids) - seen)))
+    return ImportReport(created, updated, unchanged, tuple(sorted(set(all_ids) - seen)), tuple(dropped))
 
 
 async def export_groups(db: Database) -> list[Group]:
