@@ -112,6 +112,8 @@ def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate and load the files; an entry they change replaces the one in the database,
+    and its pending draft (an unpublished admin-site edit) is dropped, with history."""
     from bot.kb_rules import allowed_domains, publication_problems
     from bot.services.knowledge import import_groups
 
@@ -136,6 +138,11 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
         f"{report.unchanged} giữ nguyên (imported: {report.created} new, {report.updated} changed, "
         f"{report.unchanged} unchanged)."
     )
+    if report.drafts_dropped:
+        print(
+            f"Đã bỏ bản nháp chờ xuất bản của các mục được thay: {', '.join(report.drafts_dropped)} "
+            "(pending drafts of replaced entries dropped)."
+        )
     if report.kept:
         print(
             "Các mục có trong cơ sở dữ liệu nhưng không có trong tệp được giữ lại (kept, not in the files): "

@@ -173,3 +173,27 @@ def test_import_refuses_published_entries_that_break_the_writing_rules(tmp_path:
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "thiếu câu trả lời tiếng Anh" in out.stderr and "nothing imported" in out.stderr
     assert run(["kb", "export", "--jsonl"], tmp_path).stdout == before
+
+
+def test_export_gives_published_entries_not_pending_drafts(tmp_path: Path) -> None:
+    import asyncio
+    import dataclasses
+
+    from bot.kb_files import read_dir
+    from bot.services.knowledge import save_draft
+    from bot.storage.db import open_database
+
+    assert run(["kb", "import"], tmp_path).returncode == 0
+
+    async def draft() -> None:
+        db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+        group = read_dir(ROOT / "knowledge" / "entries")[0]
+        await save_draft(db, dataclasses.replace(group.entries[0], answer="Bản nháp chưa xuất bản."), group.group, by="bientap")
+        await db.dispose()
+
+    asyncio.run(draft())
+    out = run(["kb", "export", str(tmp_path / "exported")], tmp_path)
+    assert out.returncode == 0, out.stderr
+    for path in (ROOT / "knowledge" / "entries").glob("*.yaml"):
+        assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes()
+    assert "Bản nháp chưa xuất bản" not in run(["kb", "export", "--jsonl"], tmp_path).stdout

@@ -3,6 +3,7 @@ revision that refreshes every process's matcher, the question log."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from bot.kb_files import dump_group, read_dir
-from bot.services.knowledge import KnowledgeBase, export_groups, import_groups, save_entry
+from bot.services.knowledge import (
+    DraftChanged, KnowledgeBase, discard_draft, drafts, export_groups, import_groups, publish_draft, save_draft, save_entry,
+)
 from bot.services.questions import log_question, redact
 from bot.settings import ROOT, Settings
 from bot.storage.db import Database, DatabaseError, open_database
@@ -77,6 +80,47 @@ async def test_matcher_follows_a_publication_without_restart(db: Database, tmp_p
     kb._checked = 0.0  # the next question would see it within a second anyway
     after = (await kb.matcher()).match(question)
     assert after.decision.value == "answer" and after.entry_id == "flycam"
+
+
+@pytest.mark.asyncio
+async def test_a_pending_draft_leaves_the_published_entry_serving(db: Database) -> None:
+    groups = read_dir(ENTRIES)
+    await import_groups(db, groups)
+    kb = KnowledgeBase(db, Settings(database_url="sqlite+aiosqlite://", knowledge_dir=ROOT / "knowledge"))
+    entry = next(e for g in groups for e in g.entries if e.id == "vneid-la-gi")
+    group = next(g.group for g in groups if entry in g.entries)
+    old_answer = entry.answer
+    edited = dataclasses.replace(entry, answer="Câu trả lời của bản nháp.", alternates=[*entry.alternates, "app định danh xanh lá"])
+    await save_draft(db, edited, group, by="editor-an")
+    await kb.reload()
+    assert kb.entries["vneid-la-gi"].answer == old_answer
+    for exported in await export_groups(db):  # `cdsbot kb export` gives the published fields
+        assert dump_group(exported) == (ENTRIES / f"{exported.group}.yaml").read_text(encoding="utf-8")
+    assert (await drafts(db))["vneid-la-gi"].entry == edited
+    with pytest.raises(DraftChanged):  # publishing a draft other than the one checked
+        await publish_draft(db, "vneid-la-gi", entry, by="editor-an")
+    before, after = await publish_draft(db, "vneid-la-gi", edited, by="editor-an")
+    assert before["answer"] == old_answer and after["answer"] == "Câu trả lời của bản nháp."
+    await kb.reload()
+    assert kb.entries["vneid-la-gi"].answer == "Câu trả lời của bản nháp." and await drafts(db) == {}
+    assert await discard_draft(db, "vneid-la-gi", by="editor-an") is None
+
+
+@pytest.mark.asyncio
+async def test_import_drops_the_drafts_of_the_entries_it_replaces(db: Database) -> None:
+    groups = read_dir(ENTRIES)
+    await import_groups(db, groups)
+    changed, kept = groups[0].entries[0], groups[0].entries[1]
+    await save_draft(db, dataclasses.replace(changed, answer="Nháp một."), groups[0].group, by="editor-an")
+    await save_draft(db, dataclasses.replace(kept, answer="Nháp hai."), groups[0].group, by="editor-an")
+    changed.answer = "Câu trả lời từ tệp."
+    report = await import_groups(db, groups, by="import")
+    assert report.drafts_dropped == (changed.id,)
+    assert set(await drafts(db)) == {kept.id}  # the unchanged entry keeps its pending draft
+    async with db.session() as session:
+        rows = (await session.scalars(select(KbHistory).where(KbHistory.entry_id == changed.id).order_by(KbHistory.id))).all()
+    assert [r.action for r in rows] == ["create", "draft", "import", "discard:import"]
+    assert rows[-1].before["answer"] == "Nháp một." and rows[-1].after["answer"] == "Câu trả lời từ tệp."
 
 
 @pytest.mark.asyncio

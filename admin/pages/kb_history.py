@@ -47,7 +47,9 @@ async def kb_history(request: Request, user: User) -> Response:
     versions = {str(r.id): r for r in rows}
     a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
     if not (a in versions and b in versions) and len(rows) >= 2:
-        a, b = str(rows[-2].id), str(rows[-1].id)
+        # the latest version against the one before it that differs (a draft and its publication are the same text)
+        earlier = next((r for r in reversed(rows[:-1]) if r.after != rows[-1].after), rows[-2])
+        a, b = str(earlier.id), str(rows[-1].id)
     diff = diff_lines(versions[a].after, versions[b].after) if a in versions and b in versions else []
     return render(request, "kb/history.html", {"entry_id": entry_id, "rows": list(reversed(rows)), "a": a, "b": b, "diff": diff})
 

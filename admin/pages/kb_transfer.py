@@ -4,7 +4,9 @@ file, or a .zip of them) and CSV/XLSX spreadsheets.
 An import is merged into the current knowledge base by entry id, the whole result is
 validated by `bot.kb_files.read_dir` (what `cdsbot kb import` runs) and every published
 entry by the writing rules; only then is it loaded, in one transaction, with history.
-Nothing is loaded when any problem is found, and every problem is listed.
+Nothing is loaded when any problem is found, and every problem is listed. An entry the
+file replaces loses its pending draft (history "discard:import"; named in the message and
+the audit log).
 """
 
 from __future__ import annotations
@@ -159,8 +161,10 @@ async def _import(request: Request, user: User, upload: Any) -> Response:
         return render(request, "kb/transfer.html", {"problems": problems}, status_code=400)
     report = await import_groups(a.db, merged, by=user.name)
     await record(a.db, user, "kb.import", f"file:{upload.filename}", None,
-                 {"created": report.created, "updated": report.updated, "unchanged": report.unchanged, "entries": sorted(changed)})
-    flash(request, f"Đã nhập {upload.filename}: {report.created} mục mới, {report.updated} thay đổi, {report.unchanged} giữ nguyên.")
+                 {"created": report.created, "updated": report.updated, "unchanged": report.unchanged, "entries": sorted(changed),
+                  "drafts_dropped": list(report.drafts_dropped)})
+    dropped = f" Đã bỏ bản nháp chờ xuất bản của: {', '.join(report.drafts_dropped)}." if report.drafts_dropped else ""
+    flash(request, f"Đã nhập {upload.filename}: {report.created} mục mới, {report.updated} thay đổi, {report.unchanged} giữ nguyên.{dropped}")
     return RedirectResponse(url(request, "kb_list"), status_code=303)
 
 

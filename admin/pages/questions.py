@@ -20,7 +20,7 @@ from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, url
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
-from bot.services.knowledge import export_groups, save_entry
+from bot.services.knowledge import draft_of, export_groups, save_draft, save_entry
 from bot.storage.models import Area, QuestionLog
 
 __all__ = ["ROUTES", "NAV"]
@@ -115,6 +115,11 @@ async def add_alternate(request: Request, user: User) -> Response:
         flash(request, "Chưa thêm được: " + "; ".join(problems), "error")
         return RedirectResponse(back, status_code=303)
     await save_entry(a.db, changed, group, by=user.name)
+    pending = await draft_of(a.db, entry.id)
+    if pending is not None and text.casefold() not in (s.casefold() for s in pending.entry.alternates):
+        # The pending edit gets it too, or publishing that draft would take it away again.
+        await save_draft(a.db, dataclasses.replace(pending.entry, alternates=[*pending.entry.alternates, text]),
+                         pending.group, by=user.name)
     await record(a.db, user, "kb.add_alternate", f"entry:{entry.id}", {"alternates": entry.alternates}, {"alternates": changed.alternates})
     flash(request, f"Đã thêm “{text}” làm cách hỏi khác của '{entry.id}'.")
     return RedirectResponse(back, status_code=303)

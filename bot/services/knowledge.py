@@ -1,5 +1,9 @@
-"""The knowledge base in the database: import, export, edit with history, and the live
-matcher that follows every change without a restart.
+"""The knowledge base in the database: import, export, edit with history, pending drafts
+of published entries, and the live matcher that follows every change without a restart.
+
+An edit of a published entry is kept as a pending draft on its row (`KbEntry.draft`):
+the matcher, the replies and `export_groups` (hence `cdsbot kb export`) keep using the
+published fields until `publish_draft` applies it in one transaction.
 
 Every write bumps `kb_meta.revision`; `KnowledgeBase.matcher()` rebuilds its index when
 the revision it was built from is stale (checked at most once a second), so several
@@ -9,6 +13,7 @@ processes on one PostgreSQL database all answer from the same published entries.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +30,10 @@ from bot.storage.db import Database
 from bot.storage.models import KbEntry, KbGroup, KbHistory, KbMeta, utcnow
 from bot.text import Lexicon
 
-__all__ = ["ImportReport", "KnowledgeBase", "docs_from_groups", "export_groups", "import_groups"]
+__all__ = [
+    "Draft", "DraftChanged", "ImportReport", "KnowledgeBase", "discard_draft", "docs_from_groups", "drafts",
+    "export_groups", "import_groups", "publish_draft", "save_draft",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,7 @@ class ImportReport:
     updated: int
     unchanged: int
     kept: tuple[str, ...]  # entries in the database that the files do not have
+    drafts_dropped: tuple[str, ...] = ()  # entries replaced by the files whose pending draft was dropped
 
 
 def _row_to_entry(row: KbEntry) -> Entry:
@@ -57,6 +66,17 @@ def _row_to_entry(row: KbEntry) -> Entry:
     )
 
 
+def entry_from_dict(d: dict[str, Any]) -> Entry:
+    """The inverse of `Entry.to_dict` (dates as ISO strings)."""
+    reviewed = d.get("reviewed")
+    return Entry(
+        id=d["id"], kind=d.get("kind", "faq"), status=d.get("status", "published"), question=d.get("question", ""),
+        alternates=list(d.get("alternates") or []), answer=d.get("answer", ""), answer_en=d.get("answer_en", ""),
+        links=list(d.get("links") or []), related=list(d.get("related") or []), tags=list(d.get("tags") or []),
+        sources=list(d.get("sources") or []), reviewed=dt.date.fromisoformat(reviewed) if reviewed else None,
+    )
+
+
 def _entry_values(entry: Entry) -> dict[str, Any]:
     d = entry.to_dict()
     d.pop("id")
@@ -73,9 +93,15 @@ async def bump_revision(session: Any) -> None:
 
 
 async def import_groups(db: Database, groups: list[Group], by: str = "import") -> ImportReport:
-    """Load validated groups into the database in one transaction, recording history."""
+    """Load validated groups into the database in one transaction, recording history.
+
+    An entry the files change replaces the one in the database; a pending draft of it
+    (an unpublished edit made in the admin site) is dropped, with a "discard" history row
+    ("discard:import") whose `before` holds the dropped draft. Entries the files leave
+    unchanged keep theirs."""
     created = updated = unchanged = 0
     seen: set[str] = set()
+    dropped: list[str] = []
     async with db.session() as session, session.begin():
         for gpos, group in enumerate(groups):
             row = await session.get(KbGroup, group.group)
@@ -108,10 +134,13 @@ async def import_groups(db: Database, groups: list[Group], by: str = "import") -
                 existing.updated_at, existing.updated_by = utcnow(), by
                 if before != after:
                     session.add(KbHistory(entry_id=entry.id, changed_by=by, action="import", before=before, after=after))
+                if before != after and existing.draft is not None:  # replaced: its pending draft is dropped
+                    session.add(_discard(existing, by, reason="import"))
+                    dropped.append(entry.id)
                 updated += 1
         all_ids = (await session.scalars(select(KbEntry.id))).all()
         await bump_revision(session)
-    return ImportReport(created, updated, unchanged, tuple(sorted(set(all_ids) - seen)))
+    return ImportReport(created, updated, unchanged, tuple(sorted(set(all_ids) - seen)), tuple(dropped))
 
 
 async def export_groups(db: Database) -> list[Group]:
@@ -142,7 +171,10 @@ async def entry_count(db: Database) -> int:
 
 
 async def save_entry(db: Database, entry: Entry, group_id: str, by: str) -> None:
-    """Create or change one entry (admin edits, team proposals), with history."""
+    """Create or change one entry (edits of unpublished entries, status changes, team
+    proposals), with history. The change is live at once; an edit of a published entry
+    goes through `save_draft` instead. Moving an entry out of "published" drops its
+    pending draft."""
     async with db.session() as session, session.begin():
         if await session.get(KbGroup, group_id) is None:  # e.g. "de-xuat": entries proposed by teams
             session.add(KbGroup(id=group_id, title="Đề xuất từ Tổ CNS", title_en="Proposed by teams", pillar="chung", position=999))
@@ -165,7 +197,101 @@ async def save_entry(db: Database, entry: Entry, group_id: str, by: str) -> None
             existing.updated_at, existing.updated_by = utcnow(), by
             action = "publish" if before["status"] != "published" and entry.status == "published" else "update"
             session.add(KbHistory(entry_id=entry.id, changed_by=by, action=action, before=before, after=after))
+            if existing.draft is not None and entry.status != "published":  # unpublished: nothing left to publish over
+                session.add(_discard(existing, by, reason="status"))
         await bump_revision(session)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A pending edit of a published entry."""
+
+    entry: Entry
+    group: str
+    by: str
+    at: dt.datetime
+
+
+class DraftChanged(Exception):
+    """The pending draft is gone or was changed by someone else since it was checked."""
+
+
+def _draft_of(row: KbEntry) -> Draft | None:
+    if row.draft is None:
+        return None
+    return Draft(entry_from_dict(row.draft["entry"]), row.draft["group"], row.draft_by or "", row.draft_at or utcnow())
+
+
+def _discard(row: KbEntry, by: str, reason: str) -> KbHistory:
+    """Clear the row's draft; the history row that says so (before: the draft, after: the
+    live entry; action "discard", or "discard:import" / "discard:status" when an import or
+    a status change dropped it)."""
+    dropped = row.draft["entry"] if row.draft else None
+    row.draft, row.draft_by, row.draft_at = None, None, None
+    after = _row_to_entry(row).to_dict()
+    action = "discard" if reason == "discard" else f"discard:{reason}"
+    return KbHistory(entry_id=row.id, changed_by=by, action=action, before=dropped, after=after)
+
+
+async def drafts(db: Database) -> dict[str, Draft]:
+    """Every pending draft, by entry id."""
+    async with db.session() as session:
+        rows = (await session.scalars(select(KbEntry).where(KbEntry.draft.is_not(None)))).all()
+    return {row.id: d for row in rows if (d := _draft_of(row)) is not None}
+
+
+async def draft_of(db: Database, entry_id: str) -> Draft | None:
+    async with db.session() as session:
+        row = await session.get(KbEntry, entry_id)
+        return _draft_of(row) if row is not None else None
+
+
+async def save_draft(db: Database, entry: Entry, group_id: str, by: str) -> None:
+    """Keep an edit of a published entry as its pending draft (replacing an earlier one);
+    the published fields, hence the answers residents get, do not change."""
+    async with db.session() as session, session.begin():
+        row = await session.get(KbEntry, entry.id)
+        if row is None or row.status != "published":
+            raise DraftChanged(entry.id)
+        row.draft = {"group": group_id, "entry": entry.to_dict()}
+        row.draft_by, row.draft_at = by, utcnow()
+        session.add(KbHistory(entry_id=entry.id, changed_by=by, action="draft",
+                              before=_row_to_entry(row).to_dict(), after=entry.to_dict()))
+
+
+async def publish_draft(db: Database, entry_id: str, expected: Entry, by: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Replace the published entry by its pending draft in one transaction, with a
+    "publish" history row; `expected` is the draft as the caller checked it (raises
+    DraftChanged when the stored draft is no longer that). Returns (before, after)."""
+    async with db.session() as session, session.begin():
+        row = await session.get(KbEntry, entry_id, with_for_update=True)
+        draft = _draft_of(row) if row is not None else None
+        if row is None or draft is None or draft.entry != expected:
+            raise DraftChanged(entry_id)
+        if await session.get(KbGroup, draft.group) is None:
+            raise DraftChanged(entry_id)
+        before = _row_to_entry(row).to_dict()
+        for name, value in _entry_values(draft.entry).items():
+            setattr(row, name, value)
+        row.group_id = draft.group
+        row.updated_at, row.updated_by = utcnow(), by
+        row.draft, row.draft_by, row.draft_at = None, None, None
+        after = draft.entry.to_dict()
+        session.add(KbHistory(entry_id=entry_id, changed_by=by, action="publish", before=before, after=after))
+        await bump_revision(session)
+    return before, after
+
+
+async def discard_draft(db: Database, entry_id: str, by: str) -> dict[str, Any] | None:
+    """Drop the pending draft (the published entry stays as it is); returns the dropped
+    draft, or None when there was none."""
+    async with db.session() as session, session.begin():
+        row = await session.get(KbEntry, entry_id)
+        if row is None or row.draft is None:
+            return None
+        dropped = dict(row.draft["entry"])
+        session.add(_discard(row, by, reason="discard"))
+    return dropped
 
 
 async def delete_all(db: Database) -> None:

@@ -56,6 +56,11 @@ class KbEntry(Base):
     reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
+    # A pending edit of a published entry: {"group": ..., "entry": Entry.to_dict()}. The
+    # fields above stay what residents get until the draft is published.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    draft_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    draft_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class KbHistory(Base):
@@ -67,7 +72,7 @@ class KbHistory(Base):
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     changed_by: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(32))  # create | update | publish | archive | import
+    action: Mapped[str] = mapped_column(String(32))  # create | update | publish | archive | import | draft | discard[:import|:status]
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

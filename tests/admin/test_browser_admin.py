@@ -1,6 +1,7 @@
 """The admin site in Debian's headless Chromium (Playwright) against `cdsbot run`:
-log in, edit an entry with the live preview, and see the change answered in the web
-chat of the same app. Screenshots go to test-output/ (not committed)."""
+log in, edit a published entry with the live preview (kept as a draft: the web chat still
+gives the old answer), publish the draft, and see the change answered in the web chat of
+the same app. Screenshots go to test-output/ (not committed)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,21 @@ def test_edit_an_entry_and_see_it_answered_in_the_web_chat(server: str, desktop)
     page.wait_for_load_state()
     assert "Trợ lý sẽ trả lời bằng mục này" in page.inner_text("#try-result")
     page.screenshot(path=str(OUTPUT / "admin-kb-editor.png"), full_page=True)
-    page.get_by_role("button", name="Lưu (vẫn xuất bản)").click()
+    page.get_by_role("button", name="Lưu bản nháp (chưa đổi câu trả lời đang dùng)").click()
     page.wait_for_load_state()
-    assert "Đã lưu mục" in page.inner_text("main")
+    assert "Đã lưu bản nháp" in page.inner_text("main")
 
     chat = desktop.new_page()
     chat.goto(server + "/")
     chat.wait_for_selector(".msg.bot")
+    ask(chat, "VNeID là gì?")
+    assert MARK not in last_bot(chat)  # a saved draft does not change what residents get
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Xuất bản bản nháp?"
+    page.get_by_role("button", name="Xuất bản bản nháp").click()
+    page.wait_for_load_state()
+    assert "Đã xuất bản bản nháp" in page.inner_text("main")
+    chat.wait_for_timeout(1100)  # the app re-reads the knowledge base's revision at most once a second
     ask(chat, "VNeID là gì?")
     assert MARK in last_bot(chat)
     chat.screenshot(path=str(OUTPUT / "admin-change-in-web-chat.png"))

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from bot.app import Assistant
 from bot.kb_files import Entry
-from bot.services.knowledge import save_entry
+from bot.services.knowledge import save_draft, save_entry
 from bot.storage.models import Campaign, QuestionLog, Team, TeamMember, Ticket, utcnow
 from tests.admin.conftest import Client, csrf_of
 from tests.admin.test_access import CASES
@@ -26,6 +26,11 @@ async def _plant(assistant: Assistant, attack: str) -> None:
                   alternates=[f"cách hỏi {attack}"], answer_en=f"Answer {attack}", tags=[f"the{attack}"],
                   links=[{"label": f"nhãn {attack}", "url": f"https://danang.gov.vn/?q={attack}"}], sources=[f"nguồn {attack}"])
     await save_entry(assistant.db, entry, "dinh-danh", by=f"người {attack}")
+    live = Entry(id="xss-live", question="Câu hỏi đang xuất bản", answer="Trả lời đang xuất bản", status="published")
+    await save_entry(assistant.db, live, "dinh-danh", by="bientap")
+    draft = Entry(id="xss-live", question=f"Nháp {attack}", answer=f"Trả lời nháp {attack}", status="published",
+                  alternates=[f"nháp {attack}"], links=[{"label": f"nhãn nháp {attack}", "url": "https://danang.gov.vn"}])
+    await save_draft(assistant.db, draft, "dinh-danh", by=f"người nháp {attack}")
     async with assistant.db.engine.begin() as conn:
         await conn.execute(insert(QuestionLog.__table__).values(
             asked_at=utcnow(), channel="web", resident_hash="h", normalized=f"hỏi {attack}", decision="unknown",
@@ -51,6 +56,7 @@ async def test_every_page_escapes_markup_in_every_field(client: Client, assistan
                                          "group": "dinh-danh", "question": f"Câu hỏi {attack}", "answer": f"Trả lời mới {attack}",
                                          "links": f"nhãn {attack} | https://danang.gov.vn"})
     pages = [*GET_PAGES, f"/admin/kb/new?question={quote(attack)}", "/admin/kb/xss-thu/edit", "/admin/kb/xss-thu/history", "/admin/kb?q=xss",
+             "/admin/kb/xss-live/edit", "/admin/kb/xss-live/history", "/admin/kb?status=pending",
              "/admin/questions/gaps?days=all", "/admin/kb/export?format=csv"]  # teams/1 and campaigns/1 are among GET_PAGES
     for page in pages:
         r = await c.get(page)
