@@ -73,16 +73,23 @@ def _chart_data(r: Report) -> dict[str, object]:
     }
 
 
-@require(EVERYONE)
-async def reports(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
+async def _report_or_error(request: Request, user: User) -> Report | Response:
+    """The report the query asks for, or the error page saying why there is none."""
     try:
-        report = await _report(request, user)
+        return await _report(request, user)
     except _BadQuery as exc:
         return render_error(request, 400, str(exc))
     except PermissionError:
         return render_error(request, 403, "Tài khoản tổ trưởng chưa gắn với phường, xã nào.")
+
+
+@require(EVERYONE)
+async def reports(request: Request, user: User) -> Response:
+    from admin.app import assistant
+
+    report = await _report_or_error(request, user)
+    if isinstance(report, Response):
+        return report
     areas: list[tuple[str, str]] = []
     if user.role != TEAM_LEADER:
         async with assistant(request).db.session() as session:
@@ -100,12 +107,9 @@ async def reports(request: Request, user: User) -> Response:
 def _download(kind: str):  # type: ignore[no-untyped-def]
     @require(EVERYONE)
     async def download(request: Request, user: User) -> Response:
-        try:
-            report = await _report(request, user)
-        except _BadQuery as exc:
-            return render_error(request, 400, str(exc))
-        except PermissionError:
-            return render_error(request, 403, "Tài khoản tổ trưởng chưa gắn với phường, xã nào.")
+        report = await _report_or_error(request, user)
+        if isinstance(report, Response):
+            return report
         name = f"bao-cao-{report.period.start:%Y%m%d}-{report.period.last_day:%Y%m%d}{'-' + report.area if report.area else ''}"
         if kind == "xlsx":
             body, media = to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

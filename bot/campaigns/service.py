@@ -22,7 +22,7 @@ from bot.campaigns import outbox
 from bot.storage.db import Database
 from bot.storage.models import Area, Campaign, Resident, Subscription, utcnow
 
-__all__ = ["CampaignError", "create", "get", "list_campaigns", "set_state", "status", "subscribe", "unsubscribe", "import_subscribers", "subscriber_stats"]
+__all__ = ["CampaignError", "create", "get", "list_campaigns", "set_state", "status", "subscribe", "unsubscribe", "resubscribe", "import_subscribers", "subscriber_stats"]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ("telegram", "zalo", "zalo_oa", "web")
@@ -152,6 +152,18 @@ async def unsubscribe(db: Database, resident_id: int, reason: str = "unsubscribe
         result = await conn.execute(
             update(s).where(s.c.resident_id == resident_id, s.c.active.is_(True))
             .values(active=False, ended_at=utcnow(), end_reason=reason)
+        )
+    return bool(result.rowcount)
+
+
+async def resubscribe(db: Database, resident_id: int, ended_by: str) -> bool:
+    """Make a subscription active again if it ended for `ended_by` (Zalo OA: following
+    the OA again restores what unfollowing ended; consent and topics are kept)."""
+    async with db.engine.begin() as conn:
+        s = Subscription.__table__
+        result = await conn.execute(
+            update(s).where(s.c.resident_id == resident_id, s.c.active.is_(False), s.c.end_reason == ended_by)
+            .values(active=True, ended_at=None, end_reason=None)
         )
     return bool(result.rowcount)
 

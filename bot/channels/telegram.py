@@ -43,6 +43,7 @@ from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
 from bot.channels.base import Delivered, Incoming, Outcome, Reply  # noqa: E402
 from bot.channels.health import ChannelHealth  # noqa: E402
+from bot.channels.poller import Poller  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
@@ -185,9 +186,7 @@ class TelegramChannel:
                             request=HTTPXRequest(connection_pool_size=16))
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
-        self._poller: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._storing = False  # between a getUpdates answer and its updates stored: not cancelled
+        self._poller = Poller()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.health = ChannelHealth(self.name)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
@@ -220,19 +219,13 @@ class TelegramChannel:
             logger.info("telegram: webhook mode, Telegram posts to %s", self.settings.telegram_webhook_url.split("?")[0])
         else:
             await bot.delete_webhook()
-            self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
+            self._poller.start(self._poll(), name="telegram-poller")
             logger.info("telegram: long polling")
 
     async def stop_receiving(self) -> None:
         """Stop polling (a poll in the middle of storing its updates finishes that first).
         Updates Telegram sends meanwhile wait there, or in the inbox, for the next start."""
-        if self._poller is not None:
-            self._stopping = True
-            if not self._storing:
-                self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await self._poller.stop()
 
     async def stop(self) -> None:
         """Stop receiving, answer what is queued, close. Unfinished items stay in the inbox
@@ -254,7 +247,7 @@ class TelegramChannel:
         offset = 0
         backoff = 1.0
         timeout = self.settings.telegram_poll_timeout
-        while not self._stopping:
+        while not self._poller.stopping:
             try:
                 updates = await self.app.bot.get_updates(
                     offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES,
@@ -280,16 +273,13 @@ class TelegramChannel:
             self.health.ok()
             if not updates:
                 continue
-            self._storing = True
-            try:
+            with self._poller.storing():
                 items = [(str(u.update_id), u.to_dict()) for u in updates]
                 fresh = {external for external, _ in await inbox.store(self.db, self.name, items)}  # stored first
                 offset = updates[-1].update_id + 1
                 for u in updates:
                     if str(u.update_id) in fresh:
                         await self.app.update_queue.put(u)
-            finally:
-                self._storing = False
 
     async def webhook(self, request: Request) -> Response:
         """POST /telegram/webhook: check the secret, store, answer 200, process after."""

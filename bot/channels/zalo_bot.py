@@ -32,6 +32,7 @@ from bot import metrics
 from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
+from bot.channels.poller import Poller
 from bot.channels.telegram import split_text
 from bot.conversation import load_resident
 from bot.logs import bind
@@ -39,7 +40,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Resident
 
-__all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "remember_choices", "render"]
+__all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "chosen", "remember_choices", "render"]
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -100,6 +101,14 @@ def render(reply: Reply) -> tuple[str, list[str]]:
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
+def chosen(state: dict[str, Any] | None, text: str) -> str | None:
+    """The payload of the numbered choice `text` names, from the list last sent
+    (`remember_choices`); None when it names none."""
+    choices = (state or {}).get("zalo_choices") or []
+    number = int(text.strip()) if text.strip().isdigit() else 0
+    return str(choices[number - 1]) if 1 <= number <= len(choices) else None
+
+
 async def remember_choices(db: Database, channel: str, user: str, payloads: list[str]) -> None:
     """Keep the payloads of the numbered list just sent (or forget an older list), for
     a resident who still exists: after "delete my data" nothing is created again."""
@@ -135,10 +144,8 @@ class ZaloBotChannel:
         self.client = ZaloBotClient(settings.zalo_bot_api_base_url, settings.zalo_bot_token)
         self._slots = asyncio.Semaphore(concurrency)
         self._locks: dict[str, asyncio.Lock] = {}
-        self._poller: asyncio.Task[None] | None = None
+        self._poller = Poller()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
-        self._storing = False  # between a getUpdates answer and its update stored: not cancelled
         self.health = ChannelHealth(self.name)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
 
@@ -158,18 +165,12 @@ class ZaloBotChannel:
         else:
             with contextlib.suppress(ZaloError):
                 await self.client.call("deleteWebhook")
-            self._poller = asyncio.create_task(self._poll(), name="zalo-bot-poller")
+            self._poller.start(self._poll(), name="zalo-bot-poller")
             logger.info("zalo bot: long polling")
 
     async def stop_receiving(self) -> None:
         """Stop polling (a poll in the middle of storing its update finishes that first)."""
-        if self._poller is not None:
-            self._stopping = True
-            if not self._storing:
-                self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await self._poller.stop()
 
     async def stop(self) -> None:
         """Stop receiving, answer what was received, close. Unfinished items stay in the inbox."""
@@ -185,18 +186,15 @@ class ZaloBotChannel:
         floor = self.settings.zalo_bot_poll_interval
         timeout = self.settings.zalo_bot_poll_timeout
         loop = asyncio.get_running_loop()
-        while not self._stopping:
+        while not self._poller.stopping:
             started = loop.time()
             try:
                 update = await self.client.call("getUpdates", {"timeout": timeout}, timeout=timeout + 10)
                 backoff = 1.0
                 self.health.ok()
                 if isinstance(update, dict):
-                    self._storing = True
-                    try:
+                    with self._poller.storing():
                         await self._receive(update)
-                    finally:
-                        self._storing = False
             except asyncio.CancelledError:
                 raise
             except ZaloError as exc:
@@ -256,15 +254,10 @@ class ZaloBotChannel:
         event = str(update.get("event_name") or "")
         text = message.get("text") if event in ("message.text.received", "") else message.get("caption")
         if isinstance(text, str) and text.strip().isdigit():
-            payload = await self._choice(user, int(text.strip()))
+            payload = chosen((await load_resident(self.db, self.name, user)).state, text)
             if payload is not None:
                 return Incoming(self.name, user, chat, button=payload, display_name=name)
         return Incoming(self.name, user, chat, text=text if isinstance(text, str) else None, display_name=name)
-
-    async def _choice(self, user: str, number: int) -> str | None:
-        resident = await load_resident(self.db, self.name, user)
-        choices = (resident.state or {}).get("zalo_choices") or []
-        return str(choices[number - 1]) if 1 <= number <= len(choices) else None
 
     async def _handle(self, update: dict[str, Any]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")

@@ -42,18 +42,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import metrics
+from bot.campaigns.service import resubscribe, unsubscribe
 from bot.channels import inbox
 from bot.channels.health import ChannelHealth
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.telegram import split_text
-from bot.channels.zalo_bot import remember_choices
+from bot.channels.zalo_bot import chosen, remember_choices
 from bot.channels.zalo_bot import render as numbered
 from bot.channels.zalo_oa_api import WINDOW_CLOSED, TokenError, ZaloOAClient, ZaloOAError, action_for, check_signature
 from bot.conversation import load_resident, save_resident
 from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import Resident, Subscription, utcnow
+from bot.storage.models import Resident, utcnow
 
 __all__ = ["ZaloOAChannel", "render"]
 
@@ -270,30 +271,18 @@ class ZaloOAChannel:
             changes["follower"] = True
         await save_resident(self.db, resident, **changes)
         if name == "follow":
-            await self._restore_subscription(resident.id)
+            await resubscribe(self.db, resident.id, ended_by="unfollowed")
             return Incoming(self.name, user, user, text="/start")
         text = (event.get("message") or {}).get("text") if name == "user_send_text" else None
         if isinstance(text, str) and text.startswith(BUTTON_PREFIX):
             return Incoming(self.name, user, user, button=text[len(BUTTON_PREFIX):])
-        if isinstance(text, str) and text.strip().isdigit():
-            choices = (resident.state or {}).get("zalo_choices") or []
-            number = int(text.strip())
-            if 1 <= number <= len(choices):
-                return Incoming(self.name, user, user, button=str(choices[number - 1]))
+        if isinstance(text, str) and (payload := chosen(resident.state, text)) is not None:
+            return Incoming(self.name, user, user, button=payload)
         return Incoming(self.name, user, user, text=text if isinstance(text, str) else None)
 
     async def _end_subscription(self, resident_id: int) -> None:
-        from bot.campaigns.service import unsubscribe
-
         if await unsubscribe(self.db, resident_id, reason="unfollowed"):
             logger.info("zalo oa: a subscriber unfollowed; subscription ended")
-
-    async def _restore_subscription(self, resident_id: int) -> None:
-        s = Subscription.__table__
-        async with self.db.engine.begin() as conn:
-            await conn.execute(update(s).where(s.c.resident_id == resident_id, s.c.active.is_(False),
-                                               s.c.end_reason == "unfollowed")
-                               .values(active=True, ended_at=None, end_reason=None))
 
     async def _answer(self, msg: Incoming) -> None:
         replies = await self.dispatch(msg)
