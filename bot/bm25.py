@@ -80,16 +80,20 @@ class BM25Index:
         """BM25 score of every document for a query given as feature → query weight."""
         parts_d: list[npt.NDArray[np.int32]] = []
         parts_w: list[FloatArray] = []
+        qws: list[float] = []
         for t, qw in query.items():
             docs = self._docs.get(t)
             if docs is None:
                 continue
             parts_d.append(docs)
-            parts_w.append(self._w[t] * np.float32(qw))
+            parts_w.append(self._w[t])
+            qws.append(qw)
         if not parts_d:
             return np.zeros(self.n_docs, dtype=np.float32)
+        # One multiplication for all postings: each posting's weight times its feature's query weight.
+        factors = np.repeat(np.array(qws, dtype=np.float32), [len(d) for d in parts_d])
         return np.bincount(
-            np.concatenate(parts_d), weights=np.concatenate(parts_w), minlength=self.n_docs
+            np.concatenate(parts_d), weights=np.concatenate(parts_w) * factors, minlength=self.n_docs
         ).astype(np.float32)
 
     def known(self, feature: str) -> bool:

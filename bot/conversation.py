@@ -8,12 +8,11 @@ through the helpers here, so the rules of what is stored live in one place.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Reply
@@ -23,7 +22,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Ticket, utcnow
 
-__all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "forget_resident"]
+__all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
 
 
 async def _no_push(channel: str, chat: str, reply: Reply) -> bool:
@@ -54,28 +53,39 @@ class Context:
 async def load_resident(db: Database, channel: str, user: str, display_name: str = "") -> Resident:
     """The resident for a chat account, created on first contact.
 
-    On the hot path of every message: one SELECT (Core, no session) for a known
-    resident; `last_seen_at` is refreshed by `save_resident`, not here.
+    On the hot path of every message: the loads of residents writing at the same time
+    are one SELECT (plus one INSERT for the new ones) through the database's group
+    commit; `last_seen_at` is refreshed by `save_resident`, not here.
     """
+    row = await db.group("residents", _load_residents).submit((channel, user, display_name))
+    return Resident(**row)
+
+
+async def _load_residents(db: Database, wanted: Sequence[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """Rows for (channel, user, display name) requests, creating the missing ones
+    (a resident created meanwhile by another process is read, not duplicated)."""
     table = Resident.__table__
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def read(conn: AsyncConnection, keys: set[tuple[str, str]]) -> None:
+        for channel in {c for c, _ in keys}:
+            users = sorted(u for c, u in keys if c == channel)
+            rows = await conn.execute(select(table).where(table.c.channel == channel, table.c.platform_user_id.in_(users)))
+            for row in rows.mappings():
+                found[(row["channel"], row["platform_user_id"])] = dict(row)
+
     async with db.engine.begin() as conn:
-        row = (await conn.execute(
-            select(table).where(table.c.channel == channel, table.c.platform_user_id == user)
-        )).mappings().first()
-        if row is not None:
-            return Resident(**dict(row))
+        await read(conn, {(c, u) for c, u, _ in wanted})
         now = utcnow()
-        values = {"channel": channel, "platform_user_id": user, "display_name": display_name[:100], "state": {},
-                  "language": "vi", "created_at": now, "last_seen_at": now}
-        try:
-            async with conn.begin_nested():
-                result = await conn.execute(insert(table).values(**values))
-            values["id"] = result.inserted_primary_key[0]
-        except IntegrityError:  # created by a concurrent message of the same resident
-            values = dict((await conn.execute(
-                select(table).where(table.c.channel == channel, table.c.platform_user_id == user)
-            )).mappings().one())
-    return Resident(**values)
+        new: dict[tuple[str, str], dict[str, Any]] = {}
+        for channel, user, name in wanted:
+            if (channel, user) not in found and (channel, user) not in new:
+                new[(channel, user)] = {"channel": channel, "platform_user_id": user, "display_name": name[:100],
+                                        "state": {}, "language": "vi", "created_at": now, "last_seen_at": now}
+        if new:
+            await conn.execute(db.insert_new(table), list(new.values()))
+            await read(conn, set(new))
+    return [found[(c, u)] for c, u, _ in wanted]
 
 
 async def save_resident(db: Database | AsyncConnection, resident: Resident, **changes: Any) -> None:
@@ -90,6 +100,16 @@ async def save_resident(db: Database | AsyncConnection, resident: Resident, **ch
         return
     async with db.engine.begin() as conn:
         await conn.execute(statement)
+
+
+async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Save the conversation state of several residents (resident id, state) in the
+    caller's transaction: one statement, run for each."""
+    table = Resident.__table__
+    statement = (update(table).where(table.c.id == bindparam("resident_id"))
+                 .values(state=bindparam("new_state"), last_seen_at=bindparam("seen_at")))
+    now = utcnow()
+    await conn.execute(statement, [{"resident_id": rid, "new_state": state, "seen_at": now} for rid, state in states])
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
@@ -215,18 +215,27 @@ class Matcher:
             )
         return Match(Decision.UNKNOWN, score, english=english, normalized=normalized, candidates=candidates)
 
-    def query_coverage(self, q: Query, entry: int) -> float:
+    def _slots(self, q: Query) -> list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]]:
+        """Per slot of the message, its readings with their words' IDF (computed once per message)."""
+        idf = self.index.idf
+        out = []
+        for slot, tslot in zip(q.folded, q.toned, strict=True):
+            readings = []
+            for reading, treading in zip(slot, tslot, strict=True):
+                weights = [idf.get(x, self._unknown_idf) for x in reading]
+                readings.append((reading, treading, weights, sum(weights) / len(weights)))
+            out.append(readings)
+        return out
+
+    def query_coverage(self, q: Query, entry: int, slots: list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]] | None = None) -> float:
         """Share of the message's informative words (by IDF) that the entry's strings
         contain: a short string inside a long message must not speak for all of it."""
         vocab = self._vocab[entry]
         toned_vocab = self._toned_vocab[entry]
-        idf = self.index.idf
         total = covered = 0.0
-        for slot, tslot in zip(q.folded, q.toned, strict=True):
+        for readings in slots if slots is not None else self._slots(q):
             best_w = best_c = 0.0
-            for reading, treading in zip(slot, tslot, strict=True):
-                weights = [idf.get(x, self._unknown_idf) for x in reading]
-                w = sum(weights) / len(weights)
+            for reading, treading, weights, w in readings:
                 c = 0.0
                 for x, tx, wx in zip(reading, treading, weights, strict=True):
                     if x not in vocab:
@@ -250,25 +259,26 @@ class Matcher:
         scores = self.index.scores(weights)
         per_entry = np.maximum.reduceat(scores, self._starts)
         k = min(top, len(per_entry))
-        shortlist = np.argpartition(-per_entry, k - 1)[:k]
+        shortlist = [int(e) for e in np.argpartition(-per_entry, k - 1)[:k] if per_entry[e] > 0]
+        if not shortlist:
+            return []
         selfs = self._self_toned if q.accented else self._self_plain
-        key = q.key
+        # Every string of the shortlisted entries that shares a feature with the message,
+        # scored at once: half its own BM25 weight covered, half token_set_ratio of the keys.
+        ends = [int(self._starts[e + 1]) if e + 1 < len(self._starts) else len(scores) for e in shortlist]
+        strings = np.concatenate([np.arange(int(self._starts[e]), end) for e, end in zip(shortlist, ends, strict=True)])
+        strings = strings[scores[strings] > 0]
+        selfs_of = selfs[strings]
+        coverage = np.minimum(1.0, scores[strings] / np.where(selfs_of == 0, 1.0, selfs_of))
+        fuzzy = process.cdist([q.key], [self._keys[d] for d in strings], scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+        doc_conf = 50.0 * coverage + 0.5 * fuzzy
+        owner = self._owner_arr[strings]
+        slots = self._slots(q)
         out: list[tuple[int, float]] = []
         for e in shortlist:
-            if per_entry[e] <= 0:
-                continue
-            lo = int(self._starts[e])
-            hi = int(self._starts[e + 1]) if e + 1 < len(self._starts) else len(scores)
-            best_doc, best_conf = lo, -1.0
-            for d in range(lo, hi):
-                if scores[d] <= 0:
-                    continue
-                coverage = min(1.0, float(scores[d]) / float(selfs[d] or 1.0))
-                conf = 50.0 * coverage + 0.5 * fuzz.token_set_ratio(key, self._keys[d])
-                if conf > best_conf:
-                    best_doc, best_conf = d, conf
-            qcov = self.query_coverage(q, int(e))
+            best_conf = float(doc_conf[owner == e].max())
+            qcov = self.query_coverage(q, e, slots)
             conf = W_DOC * best_conf + (1.0 - W_DOC) * 100.0 * qcov
-            out.append((int(e), conf))
+            out.append((e, conf))
         out.sort(key=lambda x: -x[1])
         return out

@@ -4,7 +4,8 @@ before it is confirmed to the platform, then processed from here.
 - `store`: insert a batch in one transaction; returns only the items not seen before,
   so an update the platform delivers twice is processed once.
 - `pending`: what was received but not answered (resumed at start).
-- `finish`: mark an item done (or failed, after the resident got an apology).
+- `finish`: mark an item done (or failed, after the resident got an apology); items
+  finished at the same time are written together.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
 done is answered again at restart; at most the updates in flight at that moment
@@ -56,10 +57,19 @@ async def pending(db: Database, channel: str, limit: int = 10_000) -> list[tuple
 
 
 async def finish(db: Database, channel: str, external_id: str, status: str = "done") -> None:
-    async with db.session() as session, session.begin():
-        await session.execute(
-            update(InboxItem).where(InboxItem.channel == channel, InboxItem.external_id == external_id).values(status=status)
-        )
+    """Mark an item done (or failed). Items finished at the same time are one UPDATE per
+    status (group commit)."""
+    await db.group("inbox", _finish).submit((channel, external_id, status))
+
+
+async def _finish(db: Database, items: Sequence[tuple[str, str, str]]) -> list[None]:
+    table = InboxItem.__table__
+    async with db.engine.begin() as conn:
+        for channel, status in sorted({(c, s) for c, _, s in items}):
+            ids = [e for c, e, s in items if c == channel and s == status]
+            await conn.execute(update(table).where(table.c.channel == channel, table.c.external_id.in_(ids))
+                               .values(status=status))
+    return [None] * len(items)
 
 
 async def backlog(db: Database) -> dict[str, int]:

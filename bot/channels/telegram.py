@@ -167,7 +167,7 @@ class TelegramChannel:
 
     name = "telegram"
 
-    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 8) -> None:
+    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 32) -> None:
         self.settings = settings
         self.db = db
         self.dispatch = dispatch

@@ -8,7 +8,7 @@ import time
 
 from bot import metrics
 from bot.channels.base import Incoming, Reply
-from bot.conversation import Context, save_resident
+from bot.conversation import Context
 from bot.replies import render_match, t
 from bot.services.questions import log_question
 
@@ -33,14 +33,12 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     # Only at DEBUG, and redacted like every log line (bot/logs.py): numbers never reach the log.
     logger.debug("question %r: %s %s (score %.0f)", text, m.decision.value, m.entry_id or "-", m.score)
     english = ctx.english or m.english
-    async with ctx.db.engine.begin() as conn:  # the log row and the state in one transaction
-        qid = await log_question(
-            conn, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt,
-            match=m, area_code=ctx.resident.area_code,
-        )
-        state = ctx.state
-        if m.decision.value != "chitchat":
-            state["last_question"] = {"id": qid, "text": text[:1000], "suggestions": list(m.suggestions)}
-        state.pop("pending", None)
-        await save_resident(conn, ctx.resident, state=state)
+    remember = None
+    if m.decision.value != "chitchat":
+        remember = {"text": text[:1000], "suggestions": list(m.suggestions)}
+    state = ctx.state
+    state.pop("pending", None)
+    # The log row and the new state in one transaction (group-committed with other questions).
+    await log_question(ctx.db, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt, match=m,
+                       area_code=ctx.resident.area_code, resident=ctx.resident, state=state, remember=remember)
     return notes + render_match(m, ctx.kb.entries, ctx.kb.chitchat, english=english)

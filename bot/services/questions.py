@@ -7,14 +7,16 @@ normalised text with phone and ID-card numbers masked (`bot/redact.py`), the dec
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import insert
+
+from bot.conversation import save_states
 from bot.matcher import Match
 from bot.redact import redact
 from bot.storage.db import Database
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.storage.models import QuestionLog, utcnow
+from bot.storage.models import QuestionLog, Resident, utcnow
 
 __all__ = ["log_question", "redact", "resident_hash"]
 
@@ -24,17 +26,23 @@ def resident_hash(channel: str, user: str, salt: str) -> str:
 
 
 async def log_question(
-    db: Database | AsyncConnection,
+    db: Database,
     *,
     channel: str,
     user: str,
     salt: str,
     match: Match,
     area_code: str | None = None,
+    resident: Resident | None = None,
+    state: dict[str, Any] | None = None,
+    remember: dict[str, Any] | None = None,
 ) -> int:
-    """Record one question; returns its id (buttons such as 👍/👎 refer to it). Given a
-    connection, it writes inside that transaction."""
-    values = dict(
+    """Record one question; returns its id (buttons such as 👍/👎 refer to it).
+
+    With `resident` and `state`, the resident's new conversation state is written in the
+    same transaction (`remember`, when given, becomes `state["last_question"]` with the
+    new id). Questions asked at the same time are written together (group commit)."""
+    row = dict(
         asked_at=utcnow(),
         channel=channel,
         resident_hash=resident_hash(channel, user, salt),
@@ -46,10 +54,29 @@ async def log_question(
         area_code=area_code,
         language="en" if match.english else "vi",
     )
-    statement = insert(QuestionLog.__table__).values(**values)  # Core: this runs for every question
-    if isinstance(db, AsyncConnection):
-        result = await db.execute(statement)
-    else:
-        async with db.engine.begin() as conn:
-            result = await conn.execute(statement)
-    return int(result.inserted_primary_key[0])
+    if state is not None and remember is not None:
+        state = {**state, "last_question": dict(remember)}
+    qid, saved = await db.group("questions", _write).submit((row, resident.id if resident else None, state))
+    if resident is not None and saved is not None:
+        resident.state = saved
+    return qid
+
+
+async def _write(db: Database, items: Sequence[tuple[dict[str, Any], int | None, dict[str, Any] | None]]) -> list[tuple[int, dict[str, Any] | None]]:
+    """Insert the question rows (ids in order) and save the residents' states, in one transaction."""
+    table = QuestionLog.__table__
+    async with db.engine.begin() as conn:
+        result = await conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                    [row for row, _, _ in items])
+        ids = [int(r[0]) for r in result]
+        out: list[tuple[int, dict[str, Any] | None]] = []
+        states: list[tuple[int, dict[str, Any]]] = []
+        for (_, resident_id, state), qid in zip(items, ids, strict=True):
+            if state is not None and "last_question" in state and "id" not in state["last_question"]:
+                state = {**state, "last_question": {"id": qid, **state["last_question"]}}
+            if resident_id is not None and state is not None:
+                states.append((resident_id, state))
+            out.append((qid, state))
+        if states:
+            await save_states(conn, states)
+    return out

@@ -7,17 +7,22 @@ the connection, and brings the schema to the latest Alembic revision.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.storage.group_commit import GroupCommit
 
 __all__ = ["DatabaseError", "Database", "open_database", "alembic_config"]
 
@@ -44,6 +49,22 @@ class Database:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._groups: dict[str, GroupCommit[Any, Any]] = {}
+
+    def group(self, name: str, flush: Callable[[Database, Sequence[Any]], Awaitable[Sequence[Any]]]) -> GroupCommit[Any, Any]:
+        """The group commit of this database for one kind of write (`bot/storage/group_commit.py`)."""
+        group = self._groups.get(name)
+        if group is None:
+            group = self._groups[name] = GroupCommit(name, functools.partial(flush, self))
+        return group
+
+    def insert_new(self, table: Table) -> Insert:
+        """INSERT that skips rows whose unique key is already there (ON CONFLICT DO NOTHING)."""
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return dialect_insert(table).on_conflict_do_nothing()
 
     def session(self) -> AsyncSession:
         return self.sessions()
