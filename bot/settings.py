@@ -42,6 +42,10 @@ class Settings(BaseSettings):
 
     telegram_poll_timeout: int = Field(default=25, description="Seconds a getUpdates long poll waits for new messages")
 
+    telegram_concurrency: int = Field(
+        default=32, ge=1, le=256,
+        description="Telegram updates handled at once (a resident's own messages stay in order); also the most answers sent twice after a crash",
+    )
     telegram_broadcast_rate: float = Field(default=25.0, description="Campaign messages per second on Telegram (all chats together)")
     campaign_approval_required: bool = Field(default=False, description="A team's campaign waits for a city editor's approval before it is sent")
     zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo (Bot Platform and OA each)")

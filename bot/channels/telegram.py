@@ -24,7 +24,6 @@ import hmac
 import html
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +42,7 @@ from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
 from bot.channels.base import Delivered, Incoming, Outcome, Reply  # noqa: E402
 from bot.channels.health import ChannelHealth  # noqa: E402
+from bot.channels.locks import ResidentLocks  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
+SEND_CONNECTIONS = 8  # replies in flight at once (Telegram's own limit is about 30 messages a second)
 
 COMMANDS_VI = [
     ("start", "Bắt đầu, giới thiệu trợ lý"),
@@ -161,24 +162,25 @@ class TelegramChannel:
         settings: token, Bot API base URL, webhook URL and secret, poll timeout.
         db: where the inbox lives.
         dispatch: the shared dispatcher's coroutine.
-        concurrency: updates handled at once (PTB `concurrent_updates`); a resident's
-            own messages are still handled in order.
+        concurrency: updates handled at once (PTB `concurrent_updates`, default
+            TELEGRAM_CONCURRENCY); a resident's own messages are still handled in order.
+            Their database writes are group-committed, so more at once costs less each.
     """
 
     name = "telegram"
 
-    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int = 32) -> None:
+    def __init__(self, settings: Settings, db: Database, dispatch: Dispatch, concurrency: int | None = None) -> None:
         self.settings = settings
         self.db = db
         self.dispatch = dispatch
-        self.concurrency = concurrency
+        self.concurrency = concurrency = concurrency or settings.telegram_concurrency
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
             .updater(None)
             .concurrent_updates(concurrency)
-            .connection_pool_size(max(8, concurrency * 2))
+            .connection_pool_size(SEND_CONNECTIONS)
             .build()
         )
         # Campaign messages go out on a Bot of their own, with its own connection pool.
@@ -187,7 +189,8 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._poller = Poller()
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._sending = asyncio.Semaphore(SEND_CONNECTIONS)
+        self._locks = ResidentLocks()
         self.health = ChannelHealth(self.name)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
 
@@ -311,7 +314,7 @@ class TelegramChannel:
         if msg is None:
             await inbox.finish(self.db, self.name, external)
             return
-        async with self._locks[msg.user]:
+        async with self._locks.hold(msg.user):
             try:
                 replies = await self.dispatch(msg)
             except Exception:
@@ -368,7 +371,8 @@ class TelegramChannel:
         error = ""
         for attempt in range(4):
             try:
-                await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                async with self._sending:
+                    await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
                 return ""
             except RetryAfter as exc:
                 metrics.RATE_LIMITED.labels(self.name, "reply").inc()

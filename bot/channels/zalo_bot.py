@@ -32,6 +32,7 @@ from bot import metrics
 from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
+from bot.channels.locks import ResidentLocks
 from bot.channels.poller import Poller
 from bot.channels.telegram import split_text
 from bot.conversation import load_resident
@@ -143,7 +144,7 @@ class ZaloBotChannel:
         self.dispatch = dispatch
         self.client = ZaloBotClient(settings.zalo_bot_api_base_url, settings.zalo_bot_token)
         self._slots = asyncio.Semaphore(concurrency)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks = ResidentLocks()
         self._poller = Poller()
         self._tasks: set[asyncio.Task[None]] = set()
         self.health = ChannelHealth(self.name)
@@ -267,8 +268,7 @@ class ZaloBotChannel:
             if msg is None:
                 await inbox.finish(self.db, self.name, external)
                 return
-            lock = self._locks.setdefault(msg.user, asyncio.Lock())
-            async with lock:
+            async with self._locks.hold(msg.user):
                 try:
                     replies = await self.dispatch(msg)
                 except Exception:

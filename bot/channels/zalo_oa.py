@@ -45,6 +45,7 @@ from bot import metrics
 from bot.campaigns.service import resubscribe, unsubscribe
 from bot.channels import inbox
 from bot.channels.health import ChannelHealth
+from bot.channels.locks import ResidentLocks
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.telegram import split_text
 from bot.channels.zalo_bot import chosen, remember_choices
@@ -140,7 +141,7 @@ class ZaloOAChannel:
         self.dispatch = dispatch
         self.client = ZaloOAClient(db, settings)
         self._slots = asyncio.Semaphore(concurrency)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks = ResidentLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
         self.health = ChannelHealth(self.name)
@@ -239,8 +240,7 @@ class ZaloOAChannel:
         bind(channel=self.name, update_id=key)  # each event runs in its own task
         user = str(((event.get("follower") if name in ("follow", "unfollow") else event.get("sender")) or {}).get("id") or "")
         async with self._slots:
-            lock = self._locks.setdefault(user, asyncio.Lock())
-            async with lock:
+            async with self._locks.hold(user):
                 try:
                     msg = await self._record(name, user, event)
                     if msg is not None:

@@ -341,6 +341,8 @@ class KnowledgeBase:
         if self._matcher is not None and now - self._checked < 1.0:
             return self._matcher
         async with self._lock:
+            if self._matcher is not None and time.monotonic() - self._checked < 1.0:
+                return self._matcher  # checked by another message while this one waited
             revision = await self.revision()
             self._checked = time.monotonic()
             if self._matcher is None or revision != self._revision:

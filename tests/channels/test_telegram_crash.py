@@ -3,7 +3,7 @@
 `cdsbot run` (a real process) polls the fake Bot API; a few hundred residents' questions
 are queued; the process is killed with SIGKILL mid-way and started again. Every
 question must be answered; only the few in flight at the kill may be answered twice
-(the documented bound: the channel's concurrency, 8)."""
+(the documented bound: TELEGRAM_CONCURRENCY, the updates handled at once)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port
 
 QUESTIONS = 300
-IN_FLIGHT_BOUND = 8
+IN_FLIGHT_BOUND = 32  # TELEGRAM_CONCURRENCY's default
 
 
 
