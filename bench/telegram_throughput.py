@@ -30,6 +30,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.app import prepare  # noqa: E402
+from bot.channels.base import Incoming, Reply  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -78,13 +79,19 @@ async def drive(fake: Fake, texts: list[str]) -> tuple[float, float, int]:
         return took, cpu, counts["sent"]
 
 
-async def run_ours(texts: list[str]) -> tuple[float, float, int]:
+async def fixed_reply(msg: Incoming) -> list[Reply]:
+    return [Reply("Đã nhận.")]
+
+
+async def run_ours(texts: list[str], channel_only: bool = False) -> tuple[float, float, int]:
+    """The assistant as `cdsbot run` builds it; with `channel_only`, the same Telegram
+    channel (inbox, PTB, sending) with a dispatcher that returns a fixed reply."""
     with Fake() as fake, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", telegram_bot_token=TOKEN,
                             telegram_api_base_url=fake.base + "/bot", telegram_poll_timeout=1,
                             flood_messages_per_minute=10_000)
         assistant = await prepare(settings)
-        channel = TelegramChannel(settings, assistant.db, assistant.dispatcher.dispatch)
+        channel = TelegramChannel(settings, assistant.db, fixed_reply if channel_only else assistant.dispatcher.dispatch)
         await channel.start()
         try:
             return await drive(fake, texts)
@@ -117,11 +124,16 @@ def main() -> None:
     texts = questions(n)
     echo_s, echo_cpu, echo_sent = asyncio.run(run_echo(texts))
     ours_s, ours_cpu, ours_sent = asyncio.run(run_ours(texts))
+    chan_s, chan_cpu, chan_sent = asyncio.run(run_ours(texts, channel_only=True))
     print(f"{n} questions, fake Bot API in its own process, python {sys.version.split()[0]}")
     print(f"{'bot':<44} {'seconds':>8} {'per s':>8} {'CPU s':>7} {'messages':>9}")
     print(f"{'baseline: PTB echo bot (Updater polling)':<44} {echo_s:>8.2f} {n / echo_s:>8.0f} {echo_cpu:>7.2f} {echo_sent:>9}")
     print(f"{'ours: inbox + matcher + question log':<44} {ours_s:>8.2f} {n / ours_s:>8.0f} {ours_cpu:>7.2f} {ours_sent:>9}")
+    print(f"{'diagnostic: our channel, fixed reply':<44} {chan_s:>8.2f} {n / chan_s:>8.0f} {chan_cpu:>7.2f} {chan_sent:>9}")
     print(f"{'ratio ours / echo':<44} {'':>8} {echo_s / ours_s:>8.2f}")
+    per = lambda cpu: cpu / n * 1000  # noqa: E731
+    print(f"CPU per question (ms): echo {per(echo_cpu):.2f}, our channel {per(chan_cpu):.2f}, ours {per(ours_cpu):.2f} "
+          f"(dispatch: resident, matcher, question log: {per(ours_cpu) - per(chan_cpu):.2f})")
 
 
 if __name__ == "__main__":
