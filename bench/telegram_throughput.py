@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 TOKEN = "123456:TEST-TOKEN"
+FAKE_CPU: list[float] = []  # CPU seconds of each run's fake server (it shares the machine)
 
 
 def questions(n: int) -> list[str]:
@@ -58,8 +60,12 @@ class Fake:
 
     def __exit__(self, *exc: object) -> None:
         assert self.proc.stdin is not None
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        FAKE_CPU.append(self.cpu)
 
 
 async def drive(fake: Fake, texts: list[str]) -> tuple[float, float, int]:
@@ -134,6 +140,8 @@ def main() -> None:
     per = lambda cpu: cpu / n * 1000  # noqa: E731
     print(f"CPU per question (ms): echo {per(echo_cpu):.2f}, our channel {per(chan_cpu):.2f}, ours {per(ours_cpu):.2f} "
           f"(dispatch: resident, matcher, question log: {per(ours_cpu) - per(chan_cpu):.2f})")
+    print("CPU of the fake server per question (ms): " + ", ".join(
+        f"{name} {per(cpu):.2f}" for name, cpu in zip(("echo", "ours", "our channel"), FAKE_CPU, strict=True)))
 
 
 if __name__ == "__main__":
