@@ -1,5 +1,5 @@
 // The admin site's only script: served by the app, no CDN. Progressive: every page
-// works without it; with it, forms marked data-confirm ask first.
+// works without it; with it, forms (or submit buttons) marked data-confirm ask first.
 "use strict";
 
 function csrfToken() {
@@ -9,7 +9,8 @@ function csrfToken() {
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const question = form.getAttribute("data-confirm");
+  const button = event.submitter;  // the button pressed, when the form has several
+  const question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });
 

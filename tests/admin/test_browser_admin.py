@@ -75,3 +75,44 @@ def test_edit_an_entry_and_see_it_answered_in_the_web_chat(server: str, desktop)
     page.wait_for_load_state()
     assert MARK in page.inner_text(".diff")
     page.screenshot(path=str(OUTPUT / "admin-kb-diff.png"), full_page=True)
+
+
+def fill_new_entry(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/admin/kb/new")
+    page.fill("input[name=id]", "muc-thu-xac-nhan")
+    page.fill("input[name=question]", "Mục thử hỏi xác nhận trước khi xuất bản?")
+    page.fill("textarea[name=alternates]", "\n".join(f"cách hỏi thử số {i}" for i in range(1, 6)))
+    page.fill("textarea[name=answer]", "Đây là câu trả lời thử.")
+    page.fill("textarea[name=answer_en]", "A test answer.")
+    page.fill("textarea[name=sources]", "Kế hoạch của thành phố")
+    page.fill("input[name=reviewed]", "2026-11-01")
+
+
+def test_publishing_a_new_entry_asks_first_and_a_no_keeps_it_unsaved(server: str, desktop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page = desktop.new_page()
+    page.goto(server + "/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "mot-mat-khau-dai")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/admin/**")
+    fill_new_entry(page, server)
+    questions: list[str] = []
+
+    def dismiss(dialog):  # type: ignore[no-untyped-def]
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Lưu và xuất bản").click()
+    page.wait_for_timeout(300)
+    assert questions == ["Xuất bản mục này? Người dân sẽ thấy ngay câu trả lời."]
+    assert page.url.endswith("/admin/kb/new")  # "no" sent nothing
+    page.goto(server + "/admin/kb?q=muc-thu-xac-nhan")
+    assert "Mục thử hỏi xác nhận" not in page.inner_text("main")
+
+    fill_new_entry(page, server)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Lưu và xuất bản").click()
+    page.wait_for_load_state()
+    page.goto(server + "/admin/kb?q=muc-thu-xac-nhan&status=published")
+    assert "Mục thử hỏi xác nhận" in page.inner_text("main")
