@@ -117,3 +117,4 @@ async def test_resident_locks_keep_order_and_are_forgotten_when_free() -> None:
     await asyncio.gather(handle("a", "a1", 0.03), handle("a", "a2", 0.0), handle("b", "b1", 0.01))
     assert order == ["b1", "a1", "a2"]
     assert len(locks) == 0
+

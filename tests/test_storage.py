@@ -3,7 +3,9 @@ revision that refreshes every process's matcher, the question log."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,23 @@ async def test_wrong_database_urls_give_a_clear_error(tmp_path: Path) -> None:
         await open_database("not a url at all")
     with pytest.raises(DatabaseError, match="cannot reach the database"):
         await open_database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+
+
+@pytest.mark.asyncio
+async def test_two_workers_checking_tickets_at_once_remind_of_each_ticket_once(db: Database) -> None:
+    """Several processes on PostgreSQL run the ticket check: a ticket is reminded of once."""
+    from bot.services import teams
+    from bot.storage.models import Area, Ticket
+
+    async with db.session() as session, session.begin():
+        session.add(Area(code="phuong-thu", kind="phuong", name="Phường Thử"))
+    team = await teams.create_team(db, "phuong-thu", "Tổ CNS phường Thử")
+    old = dt.datetime(2026, 11, 2, 1, 0)
+    async with db.session() as session, session.begin():
+        session.add_all(Ticket(channel="telegram", chat=str(i), question=f"câu hỏi {i}", team_id=team, created_at=old)
+                        for i in range(40))
+    now = old + dt.timedelta(hours=9)
+    (a, _), (b, _) = await asyncio.gather(teams.due(db, now, dt.timedelta(hours=8)), teams.due(db, now, dt.timedelta(hours=8)))
+    ids_a, ids_b = {t.id for t in a}, {t.id for t in b}
+    assert not ids_a & ids_b
+    assert len(ids_a | ids_b) == 40

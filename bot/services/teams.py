@@ -217,17 +217,20 @@ async def propose(db: Database, ticket_id: int, member: Member) -> str | None:
 
 async def due(db: Database, now: dt.datetime, target: dt.timedelta) -> tuple[list[TicketView], list[TicketView]]:
     """Open tickets to remind (unclaimed past `target`) and to escalate (past twice that,
-    already reminded); marks them so each happens once."""
+    already reminded); marks them so each happens once. With several processes on
+    PostgreSQL, a ticket another process is marking is skipped (FOR UPDATE SKIP LOCKED),
+    so two workers never remind of the same ticket."""
     async with db.session() as session, session.begin():
         remind = (await session.scalars(
             select(Ticket).where(Ticket.status == "open", Ticket.team_id.is_not(None), Ticket.reminded_at.is_(None),
-                                 Ticket.created_at <= now - target)
+                                 Ticket.created_at <= now - target).with_for_update(skip_locked=True)
         )).all()
         for t in remind:
             t.reminded_at = now
         escalate = (await session.scalars(
             select(Ticket).where(Ticket.status == "open", Ticket.escalated_at.is_(None),
                                  Ticket.reminded_at.is_not(None), Ticket.reminded_at <= now - target)
+            .with_for_update(skip_locked=True)
         )).all()
         for t in escalate:
             t.escalated_at = now
