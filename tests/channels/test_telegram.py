@@ -12,10 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from bot.app import create_app, prepare
 from bot.channels.telegram import split_text
 from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import QuestionLog, Resident, Subscription
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port, serving
 
@@ -28,9 +31,10 @@ SECRET = "webhook-secret-123"
 class Chat:
     """A resident's chat with the bot, through the fake server, in either mode."""
 
-    def __init__(self, fake: FakeTelegram, deliver: Callable[[], Any]) -> None:
+    def __init__(self, fake: FakeTelegram, deliver: Callable[[], Any], db: Database) -> None:
         self.fake = fake
         self.deliver = deliver
+        self.db = db  # to check what was stored
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -99,7 +103,7 @@ async def chat(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path) -> 
                                       headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
                 assert r.status_code == 200
 
-        yield Chat(fake, deliver)
+        yield Chat(fake, deliver, assistant.db)
         await client.aclose()
     await assistant.db.dispose()
 
@@ -107,11 +111,38 @@ async def chat(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path) -> 
 @pytest.mark.asyncio
 async def test_start_registers_commands_and_welcomes(chat: Chat) -> None:
     calls = chat.fake.calls("setMyCommands")
-    assert len(calls) == 2 and any(c.get("language_code") == "en" for c in calls)
-    assert {c["command"] for c in calls[0]["commands"]} >= {"start", "menu", "hoi", "dangky", "xoadulieu"} - {"dangky"}
+    assert sorted(c.get("language_code") or "vi" for c in calls) == ["en", "vi"]
+    every = {"start", "menu", "hoi", "khuvuc", "dangky", "huy", "ngonngu", "xoadulieu", "trogiup"}
+    assert all({c["command"] for c in call["commands"]} == every for call in calls)
     sent = await chat.say("/start qr-phuong-an-hai", replies=2)
     assert "Trợ lý Chuyển đổi số Đà Nẵng" in text_of(sent) and "/xoadulieu" in text_of(sent)
     assert any(b.startswith("m:") for b in buttons_of(sent))
+    async with chat.db.session() as session:  # where the resident came from (the poster's QR code)
+        assert await session.scalar(select(Resident.source).where(Resident.platform_user_id == str(RESIDENT))) == "qr-phuong-an-hai"
+
+
+@pytest.mark.asyncio
+async def test_dangky_asks_the_ward_topics_and_consent_then_huy_stops_in_one_confirmed_tap(chat: Chat) -> None:
+    assert "phường, xã nào" in text_of(await chat.say("/dangky"))
+    topics = await chat.say("Sơn Trà", replies=2)
+    assert "Bằng cách bấm \"Đồng ý\"" in text_of(topics) and "Sơn Trà" in text_of(topics)
+    group = next(b for b in buttons_of(topics) if b.startswith("d:t:"))
+    ticked = await chat.press(group)
+    assert any(row[0]["text"].startswith("✅") for row in ticked[0]["reply_markup"]["inline_keyboard"])
+    done = await chat.press("d:ok")
+    assert "Đã đăng ký nhận thông báo" in text_of(done) and "/huy" in text_of(done)
+    async with chat.db.session() as session:
+        resident = await session.scalar(select(Resident).where(Resident.platform_user_id == str(RESIDENT)))
+        assert resident is not None and resident.consent_subscribe_at is not None  # the consent and its time
+        sub = await session.scalar(select(Subscription).where(Subscription.resident_id == resident.id))
+        assert sub is not None and sub.active and sub.topics == [group[len("d:t:"):]] and sub.consented_at is not None
+    confirm = await chat.say("/huy")
+    assert set(buttons_of(confirm)) == {"u:off", "u:keep"}
+    assert "vẫn tiếp tục" in text_of(await chat.press("u:keep"))
+    assert "Đã hủy" in text_of(await chat.press("u:off"))
+    async with chat.db.session() as session:
+        assert (await session.scalar(select(Subscription.active).where(Subscription.resident_id == resident.id))) is False
+    assert "chưa đăng ký" in text_of(await chat.press("u:off"))
 
 
 @pytest.mark.asyncio
@@ -132,6 +163,10 @@ async def test_question_answer_and_thumbs_down_reasons(chat: Chat) -> None:
     assert "Vì sao" in text_of(why) and len(buttons_of(why)) == 4
     thanks = await chat.press(buttons_of(why)[0])
     assert "Cảm ơn" in text_of(thanks)
+    async with chat.db.session() as session:  # logged on the question it rates
+        row = (await session.execute(select(QuestionLog.entry_id, QuestionLog.feedback).order_by(QuestionLog.id.desc()))).first()
+    assert row == ("nop-ho-so-truc-tuyen", "down:" + buttons_of(why)[0].split(":")[1])
+    assert chat.fake.calls("answerCallbackQuery")  # the button's spinner is stopped
 
 
 @pytest.mark.asyncio
