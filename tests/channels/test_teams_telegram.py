@@ -37,7 +37,7 @@ async def world(tmp_path) -> AsyncIterator[tuple[Chat, Assistant, FakeTelegram]]
         async def nothing() -> None:
             return None
 
-        chat = Chat(fake, nothing)
+        chat = Chat(fake, nothing, assistant.db)
         for user, code in zip((MEMBER, MEMBER2, OTHER), codes, strict=True):
             assert "Chào mừng" in text_of(await chat.say(f"/thamgia {code}", user=user))
         yield chat, assistant, fake
