@@ -414,6 +414,11 @@ def test_render_buttons_links_and_long_lists() -> None:
 @pytest.mark.asyncio
 async def test_readyz_shows_a_failing_token_refresh(oa: OA) -> None:
     app = create_app(oa.assistant.settings, oa.assistant)
+    tokens = oa.channel.client.tokens
+    deadline = time.monotonic() + 10
+    while tokens.expires_at is None:  # the start-up refresh (tokens from the settings have no expiry) is done
+        assert time.monotonic() < deadline, "the start-up token refresh did not happen"
+        await asyncio.sleep(0.02)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         assert (await c.get("/readyz")).json()["checks"]["zalo_oa_token"] == "ok"
         oa.fake.refresh_tokens.clear()  # Zalo forgot us: an operator must authorise again
