@@ -104,12 +104,15 @@ async def save_resident(db: Database | AsyncConnection, resident: Resident, **ch
 
 async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, dict[str, Any]]]) -> None:
     """Save the conversation state of several residents (resident id, state) in the
-    caller's transaction: one statement, run for each."""
+    caller's transaction: one statement, run for each, in the order of their ids (two
+    PostgreSQL workers saving overlapping groups then lock rows in the same order and
+    cannot deadlock)."""
     table = Resident.__table__
     statement = (update(table).where(table.c.id == bindparam("resident_id"))
                  .values(state=bindparam("new_state"), last_seen_at=bindparam("seen_at")))
     now = utcnow()
-    await conn.execute(statement, [{"resident_id": rid, "new_state": state, "seen_at": now} for rid, state in states])
+    await conn.execute(statement, [{"resident_id": rid, "new_state": state, "seen_at": now}
+                                   for rid, state in sorted(states, key=lambda s: s[0])])
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:
