@@ -65,7 +65,7 @@ async def test_many_new_residents_at_once_are_created_once_each(db: Database) ->
     assert all(a.id == b.id for a, b in zip(residents[:60], residents[60:], strict=True))
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Resident)) == 60
-    assert db.group("residents", None).groups < 60  # type: ignore[arg-type]
+    assert db.group_commits["residents"].groups < 60
     again = await load_resident(db, "telegram", users[0])
     assert again.id == residents[0].id and again.display_name == f"Cư dân {users[0]}"
 

@@ -51,6 +51,11 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._groups: dict[str, GroupCommit[Any, Any]] = {}
 
+    @property
+    def group_commits(self) -> dict[str, GroupCommit[Any, Any]]:
+        """The group commits in use, by name (each counts its groups and requests)."""
+        return dict(self._groups)
+
     def group(self, name: str, flush: Callable[[Database, Sequence[Any]], Awaitable[Sequence[Any]]]) -> GroupCommit[Any, Any]:
         """The group commit of this database for one kind of write (`bot/storage/group_commit.py`)."""
         group = self._groups.get(name)
