@@ -64,8 +64,7 @@ class Fake:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        FAKE_CPU.append(self.cpu)
+        FAKE_CPU.append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
 
 
 async def drive(fake: Fake, texts: list[str]) -> tuple[float, float, int]:

@@ -227,13 +227,14 @@ class Matcher:
             out.append(readings)
         return out
 
-    def query_coverage(self, q: Query, entry: int, slots: list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]] | None = None) -> float:
+    def query_coverage(self, q: Query, entry: int, slots: list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]]) -> float:
         """Share of the message's informative words (by IDF) that the entry's strings
-        contain: a short string inside a long message must not speak for all of it."""
+        contain: a short string inside a long message must not speak for all of it.
+        `slots` are the message's readings with their IDF weights (`_slots`)."""
         vocab = self._vocab[entry]
         toned_vocab = self._toned_vocab[entry]
         total = covered = 0.0
-        for readings in slots if slots is not None else self._slots(q):
+        for readings in slots:
             best_w = best_c = 0.0
             for reading, treading, weights, w in readings:
                 c = 0.0

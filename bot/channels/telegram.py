@@ -189,6 +189,8 @@ class TelegramChannel:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._poller = Poller()
+        # Replies beyond SEND_CONNECTIONS wait here, not in httpx's pool, whose pool timeout
+        # would fail them while the connections are busy.
         self._sending = asyncio.Semaphore(SEND_CONNECTIONS)
         self._locks = ResidentLocks()
         self.health = ChannelHealth(self.name)

@@ -54,26 +54,27 @@ async def log_question(
         area_code=area_code,
         language="en" if match.english else "vi",
     )
-    if state is not None and remember is not None:
-        state = {**state, "last_question": dict(remember)}
-    qid, saved = await db.group("questions", _write).submit((row, resident.id if resident else None, state))
+    qid, saved = await db.group("questions", _write).submit((row, resident.id if resident else None, state, remember))
     if resident is not None and saved is not None:
         resident.state = saved
     return qid
 
 
-async def _write(db: Database, items: Sequence[tuple[dict[str, Any], int | None, dict[str, Any] | None]]) -> list[tuple[int, dict[str, Any] | None]]:
+Asked = tuple[dict[str, Any], int | None, dict[str, Any] | None, dict[str, Any] | None]  # row, resident, state, remember
+
+
+async def _write(db: Database, items: Sequence[Asked]) -> list[tuple[int, dict[str, Any] | None]]:
     """Insert the question rows (ids in order) and save the residents' states, in one transaction."""
     table = QuestionLog.__table__
     async with db.engine.begin() as conn:
         result = await conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                    [row for row, _, _ in items])
+                                    [row for row, _, _, _ in items])
         ids = [int(r[0]) for r in result]
         out: list[tuple[int, dict[str, Any] | None]] = []
         states: list[tuple[int, dict[str, Any]]] = []
-        for (_, resident_id, state), qid in zip(items, ids, strict=True):
-            if state is not None and "last_question" in state and "id" not in state["last_question"]:
-                state = {**state, "last_question": {"id": qid, **state["last_question"]}}
+        for (_, resident_id, state, remember), qid in zip(items, ids, strict=True):
+            if state is not None and remember is not None:
+                state = {**state, "last_question": {"id": qid, **remember}}
             if resident_id is not None and state is not None:
                 states.append((resident_id, state))
             out.append((qid, state))
