@@ -3,9 +3,14 @@
 The fake Bot API server runs in its own process (real HTTP on 127.0.0.1). For N
 questions (default 5,000, from distinct residents, texts from the dev set) it measures
 the time from injecting them until the fake has received every reply:
-- ours: fake → our poller → inbox (SQLite) → PTB Application → dispatcher → matcher →
-  question log (SQLite) → sendMessage;
-- baseline: python-telegram-bot's plain echo bot (Updater polling, `reply_text`).
+- ours: fake → our poller → inbox (SQLite) → PTB Application → dispatcher → match
+  worker process → question log (SQLite) → sendMessage, started as `cdsbot run` starts it;
+- baseline: python-telegram-bot's plain echo bot (Updater polling, `reply_text`), on
+  PTB's default transport (httpx);
+- diagnostics: our channel with a fixed reply (what receiving and sending cost), and the
+  same echo bot on our aiohttp transport (`bot/channels/telegram_http.py`), so the
+  transport's share of the ratio is visible.
+CPU figures: this process and the match worker (the fake's is printed apart).
 Run: `.venv/bin/python bench/telegram_throughput.py [N]`. Target: ours ≥ 0.5 × echo and
 ≥ 300 questions/s on a 2-core machine.
 """
@@ -29,10 +34,12 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 import httpx  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram.request import BaseRequest  # noqa: E402
 
 from bot.app import prepare  # noqa: E402
 from bot.channels.base import Incoming, Reply  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
+from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 TOKEN = "123456:TEST-TOKEN"
@@ -88,30 +95,43 @@ async def fixed_reply(msg: Incoming) -> list[Reply]:
     return [Reply("Đã nhận.")]
 
 
-async def run_ours(texts: list[str], channel_only: bool = False) -> tuple[float, float, int]:
+async def run_ours(texts: list[str], channel_only: bool = False) -> tuple[float, float, int, float]:
     """The assistant as `cdsbot run` builds it; with `channel_only`, the same Telegram
-    channel (inbox, PTB, sending) with a dispatcher that returns a fixed reply."""
+    channel (inbox, PTB, sending) with a dispatcher that returns a fixed reply.
+    Returns (seconds, CPU seconds of this process, messages, CPU seconds of the match worker)."""
     with Fake() as fake, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", telegram_bot_token=TOKEN,
                             telegram_api_base_url=fake.base + "/bot", telegram_poll_timeout=1,
                             flood_messages_per_minute=10_000)
         assistant = await prepare(settings)
-        channel = TelegramChannel(settings, assistant.db, fixed_reply if channel_only else assistant.dispatcher.dispatch)
-        await channel.start()
+        worker = assistant.kb.worker
+        if channel_only:
+            channel = TelegramChannel(settings, assistant.db, fixed_reply)
+            await channel.start()
+        else:
+            await assistant.start_channels()  # the Telegram channel and the match worker, as `cdsbot run`
+        worker_cpu = worker.cpu if worker else 0.0  # after its start: the matcher is built
         try:
-            return await drive(fake, texts)
+            took, cpu, sent = await drive(fake, texts)
+            return took, cpu, sent, (worker.cpu - worker_cpu if worker and not channel_only else 0.0)
         finally:
-            await channel.stop()
+            if channel_only:
+                await channel.stop()
+            else:
+                await assistant.stop_channels()
             await assistant.db.dispose()
 
 
-async def run_echo(texts: list[str]) -> tuple[float, float, int]:
+async def run_echo(texts: list[str], request: BaseRequest | None = None) -> tuple[float, float, int]:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None
         await update.message.reply_text(update.message.text)
 
     with Fake() as fake:
-        app = ApplicationBuilder().token(TOKEN).base_url(fake.base + "/bot").build()
+        builder = ApplicationBuilder().token(TOKEN).base_url(fake.base + "/bot")
+        if request is not None:
+            builder = builder.request(request).get_updates_request(AiohttpRequest(connection_pool_size=1))
+        app = builder.build()
         app.add_handler(MessageHandler(filters.TEXT, echo))
         async with app:
             await app.start()
@@ -128,19 +148,25 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     texts = questions(n)
     echo_s, echo_cpu, echo_sent = asyncio.run(run_echo(texts))
-    ours_s, ours_cpu, ours_sent = asyncio.run(run_ours(texts))
-    chan_s, chan_cpu, chan_sent = asyncio.run(run_ours(texts, channel_only=True))
-    print(f"{n} questions, fake Bot API in its own process, python {sys.version.split()[0]}")
-    print(f"{'bot':<44} {'seconds':>8} {'per s':>8} {'CPU s':>7} {'messages':>9}")
-    print(f"{'baseline: PTB echo bot (Updater polling)':<44} {echo_s:>8.2f} {n / echo_s:>8.0f} {echo_cpu:>7.2f} {echo_sent:>9}")
-    print(f"{'ours: inbox + matcher + question log':<44} {ours_s:>8.2f} {n / ours_s:>8.0f} {ours_cpu:>7.2f} {ours_sent:>9}")
-    print(f"{'diagnostic: our channel, fixed reply':<44} {chan_s:>8.2f} {n / chan_s:>8.0f} {chan_cpu:>7.2f} {chan_sent:>9}")
-    print(f"{'ratio ours / echo':<44} {'':>8} {echo_s / ours_s:>8.2f}")
+    ours_s, ours_cpu, ours_sent, worker_cpu = asyncio.run(run_ours(texts))
+    chan_s, chan_cpu, chan_sent, _ = asyncio.run(run_ours(texts, channel_only=True))
+    fast_s, fast_cpu, fast_sent = asyncio.run(run_echo(texts, AiohttpRequest(connection_pool_size=8)))
+    print(f"{n} questions, fake Bot API in its own process, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"{'bot':<48} {'seconds':>8} {'per s':>8} {'CPU s':>7} {'messages':>9}")
+    rows = [("baseline: PTB echo bot (Updater polling)", echo_s, echo_cpu, echo_sent),
+            ("ours: inbox + matcher + question log", ours_s, ours_cpu + worker_cpu, ours_sent),
+            ("diagnostic: our channel, fixed reply", chan_s, chan_cpu, chan_sent),
+            ("diagnostic: PTB echo bot on our aiohttp transport", fast_s, fast_cpu, fast_sent)]
+    for name, took, cpu, sent in rows:
+        print(f"{name:<48} {took:>8.2f} {n / took:>8.0f} {cpu:>7.2f} {sent:>9}")
+    print(f"{'ratio ours / echo':<48} {'':>8} {echo_s / ours_s:>8.2f}")
+    print(f"{'ratio ours / echo on our transport':<48} {'':>8} {fast_s / ours_s:>8.2f}")
     per = lambda cpu: cpu / n * 1000  # noqa: E731
-    print(f"CPU per question (ms): echo {per(echo_cpu):.2f}, our channel {per(chan_cpu):.2f}, ours {per(ours_cpu):.2f} "
-          f"(dispatch: resident, matcher, question log: {per(ours_cpu) - per(chan_cpu):.2f})")
+    print(f"CPU per question (ms): echo {per(echo_cpu):.2f}, echo on our transport {per(fast_cpu):.2f}, "
+          f"our channel {per(chan_cpu):.2f}, ours {per(ours_cpu):.2f} in the serving process "
+          f"+ {per(worker_cpu):.2f} in the match worker")
     print("CPU of the fake server per question (ms): " + ", ".join(
-        f"{name} {per(cpu):.2f}" for name, cpu in zip(("echo", "ours", "our channel"), FAKE_CPU, strict=True)))
+        f"{name} {per(cpu):.2f}" for name, cpu in zip(("echo", "ours", "our channel", "echo on our transport"), FAKE_CPU, strict=True)))
 
 
 if __name__ == "__main__":

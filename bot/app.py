@@ -159,6 +159,7 @@ class Assistant:
         return Sender(self.db, channels, rates)
 
     async def start_channels(self) -> None:
+        await self.kb.start()
         if self.telegram is not None:
             await self.telegram.start()
         if self.zalo_bot is not None:
@@ -190,6 +191,7 @@ class Assistant:
                 await self._sending
         for channel in self.receiving():
             await channel.stop()
+        await self.kb.close()
 
 
 async def prepare(settings: Settings) -> Assistant:

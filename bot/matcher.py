@@ -215,41 +215,48 @@ class Matcher:
             )
         return Match(Decision.UNKNOWN, score, english=english, normalized=normalized, candidates=candidates)
 
-    def _slots(self, q: Query) -> list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]]:
-        """Per slot of the message, its readings with their words' IDF (computed once per message)."""
+    def _readings(self, q: Query) -> _Readings:
+        """The message's words, reading by reading and slot by slot, with their IDF
+        (computed once per message, shared by every shortlisted entry)."""
         idf = self.index.idf
-        out = []
+        pairs: list[tuple[str, str]] = []
+        weights: list[float] = []
+        reading_starts: list[int] = []
+        reading_lens: list[int] = []
+        reading_means: list[float] = []
+        slot_starts: list[int] = []
         for slot, tslot in zip(q.folded, q.toned, strict=True):
-            readings = []
+            slot_starts.append(len(reading_starts))
             for reading, treading in zip(slot, tslot, strict=True):
-                weights = [idf.get(x, self._unknown_idf) for x in reading]
-                readings.append((reading, treading, weights, sum(weights) / len(weights)))
-            out.append(readings)
-        return out
+                reading_starts.append(len(pairs))
+                ws = [idf.get(x, self._unknown_idf) for x in reading]
+                pairs.extend(zip(reading, treading, strict=True))
+                weights.extend(ws)
+                reading_lens.append(len(ws))
+                reading_means.append(sum(ws) / len(ws))
+        means = np.array(reading_means)
+        best_w = np.maximum.reduceat(means, slot_starts) if slot_starts else means
+        return _Readings(pairs, np.array(weights), np.array(reading_starts), np.array(reading_lens, dtype=np.float64),
+                         np.array(slot_starts), best_w)
 
-    def query_coverage(self, q: Query, entry: int, slots: list[list[tuple[tuple[str, ...], tuple[str, ...], list[float], float]]]) -> float:
-        """Share of the message's informative words (by IDF) that the entry's strings
-        contain: a short string inside a long message must not speak for all of it.
-        `slots` are the message's readings with their IDF weights (`_slots`)."""
-        vocab = self._vocab[entry]
-        toned_vocab = self._toned_vocab[entry]
-        total = covered = 0.0
-        for readings in slots:
-            best_w = best_c = 0.0
-            for reading, treading, weights, w in readings:
-                c = 0.0
-                for x, tx, wx in zip(reading, treading, weights, strict=True):
-                    if x not in vocab:
-                        continue
-                    # Typed with marks, "toán" is not "toàn": an accent-free-only match counts less.
-                    exact = not q.accented or tx == x or tx in toned_vocab
-                    c += wx if exact else FOLD_ONLY_CREDIT * wx
-                c /= len(weights)
-                best_w = max(best_w, w)
-                best_c = max(best_c, c)
-            total += best_w
-            covered += min(best_c, best_w)
-        return covered / total if total else 0.0
+    def query_coverage(self, q: Query, entries: Sequence[int], r: _Readings) -> np.ndarray:
+        """For each entry, the share of the message's informative words (by IDF) that
+        its strings contain: a short string inside a long message must not speak for all
+        of it. Per slot, the best reading counts; `r` is the message's `_readings`."""
+        if not r.pairs:
+            return np.zeros(len(entries))
+        rows = []
+        for e in entries:
+            vocab = self._vocab[e]
+            toned_vocab = self._toned_vocab[e]
+            # Typed with marks, "toán" is not "toàn": an accent-free-only match counts less.
+            rows.append([0.0 if x not in vocab else 1.0 if not q.accented or tx == x or tx in toned_vocab else FOLD_ONLY_CREDIT
+                         for x, tx in r.pairs])
+        credit = np.array(rows) * r.weights
+        per_reading = np.add.reduceat(credit, r.reading_starts, axis=1) / r.reading_lens
+        per_slot = np.maximum.reduceat(per_reading, r.slot_starts, axis=1)
+        total = float(r.best_w.sum())
+        return np.minimum(per_slot, r.best_w).sum(axis=1) / total if total else np.zeros(len(entries))
 
     def rank(self, q: Query, top: int = 6) -> list[tuple[int, float]]:
         """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked."""
@@ -264,22 +271,50 @@ class Matcher:
         if not shortlist:
             return []
         selfs = self._self_toned if q.accented else self._self_plain
-        # Every string of the shortlisted entries that shares a feature with the message,
-        # scored at once: half its own BM25 weight covered, half token_set_ratio of the keys.
+        # Every string of the shortlisted entries that shares a feature with the message:
+        # half its own BM25 weight covered, half token_set_ratio of the keys.
         ends = [int(self._starts[e + 1]) if e + 1 < len(self._starts) else len(scores) for e in shortlist]
         strings = np.concatenate([np.arange(int(self._starts[e]), end) for e, end in zip(shortlist, ends, strict=True)])
         strings = strings[scores[strings] > 0]
         selfs_of = selfs[strings]
-        coverage = np.minimum(1.0, scores[strings] / np.where(selfs_of == 0, 1.0, selfs_of))
-        fuzzy = process.cdist([q.key], [self._keys[d] for d in strings], scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
-        doc_conf = 50.0 * coverage + 0.5 * fuzzy
-        owner = self._owner_arr[strings]
-        slots = self._slots(q)
-        out: list[tuple[int, float]] = []
-        for e in shortlist:
-            best_conf = float(doc_conf[owner == e].max())
-            qcov = self.query_coverage(q, e, slots)
-            conf = W_DOC * best_conf + (1.0 - W_DOC) * 100.0 * qcov
-            out.append((e, conf))
+        covered = 50.0 * np.minimum(1.0, scores[strings] / np.where(selfs_of == 0, 1.0, selfs_of))
+        doc_conf = self._best_strings(q.key, strings, covered)
+        entries = self._owner_arr[strings]
+        qcov = self.query_coverage(q, shortlist, self._readings(q))
+        out = [(e, W_DOC * float(doc_conf[entries == e].max()) + (1.0 - W_DOC) * 100.0 * float(qcov[i]))
+               for i, e in enumerate(shortlist)]
         out.sort(key=lambda x: -x[1])
         return out
+
+    def _best_strings(self, key: str, strings: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """`covered + 0.5 × token_set_ratio` for each string, or -inf where it cannot be
+        its entry's best: the fuzzy ratio (the costly part) is first computed for each
+        entry's best-covered string, then only for strings whose ceiling (`covered + 50`)
+        beats that. Each entry's best value is exactly what scoring every string gives."""
+        owner = self._owner_arr[strings]
+        order = np.lexsort((-covered, owner))
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        conf = np.full(len(strings), -np.inf)
+        conf[first] = covered[first] + 0.5 * self._fuzzy(key, strings[first])
+        floor = np.full(len(self.docs), np.inf)
+        floor[owner[first]] = conf[first]
+        rest = np.flatnonzero((covered + 50.0 > floor[owner]) & np.isinf(conf))
+        if len(rest):
+            conf[rest] = covered[rest] + 0.5 * self._fuzzy(key, strings[rest])
+        return conf
+
+    def _fuzzy(self, key: str, strings: np.ndarray) -> np.ndarray:
+        return process.cdist([key], [self._keys[d] for d in strings], scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+
+
+@dataclass(frozen=True)
+class _Readings:
+    """A message's words flattened for `Matcher.query_coverage`: (folded, toned) pairs
+    with their IDF, where each reading and each slot starts, and each slot's best mean IDF."""
+
+    pairs: list[tuple[str, str]]
+    weights: np.ndarray
+    reading_starts: np.ndarray
+    reading_lens: np.ndarray
+    slot_starts: np.ndarray
+    best_w: np.ndarray

@@ -31,7 +31,7 @@ disable_created_metrics()  # no `*_created` series beside every counter: they on
 
 QUESTIONS = Counter("cdsbot_questions", "Questions answered, by channel and decision (answer, suggest, unknown, chitchat)",
                     ["channel", "decision"])
-MATCH_SECONDS = Histogram("cdsbot_match_duration_seconds", "Time to match one question against the knowledge base",
+MATCH_SECONDS = Histogram("cdsbot_match_duration_seconds", "Time to match one question against the knowledge base (with the wait for the match worker)",
                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
 REPLIES_SENT = Counter("cdsbot_replies_sent", "Replies to residents delivered, by channel", ["channel"])
 REPLIES_FAILED = Counter("cdsbot_replies_failed", "Replies to residents not delivered, by channel and error class "

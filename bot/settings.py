@@ -32,6 +32,10 @@ class Settings(BaseSettings):
 
     answer_threshold: float = Field(default=64.0, description="Confidence (0-100) at or above which the assistant answers")
     suggest_threshold: float = Field(default=48.0, description="Confidence (0-100) at or above which it offers 'did you mean'")
+    match_worker: bool = Field(
+        default=True,
+        description="Match questions in a worker process, leaving the serving process's core to the channels (false: match in process)",
+    )
 
     telegram_bot_token: str = Field(default="", description="Telegram bot token from @BotFather (empty: Telegram off)")
     telegram_api_base_url: str = Field(

@@ -9,7 +9,7 @@ before it is confirmed to the platform, then processed from here.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
 done is answered again at restart; at most the updates in flight at that moment
-(the channel's concurrency, 8 by default).
+(the channel's concurrency: TELEGRAM_CONCURRENCY, 32 by default).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from bot.storage.db import Database
 from bot.storage.models import InboxItem
@@ -30,19 +30,20 @@ async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str,
     if not items:
         return []
     ids = [external for external, _ in items]
-    async with db.session() as session, session.begin():
-        known = set(
-            (await session.scalars(
-                select(InboxItem.external_id).where(InboxItem.channel == channel, InboxItem.external_id.in_(ids))
-            )).all()
-        )
+    table = InboxItem.__table__
+    async with db.engine.begin() as conn:
+        known = set((await conn.execute(
+            select(table.c.external_id).where(table.c.channel == channel, table.c.external_id.in_(ids))
+        )).scalars())
         fresh = []
         for external, payload in items:
             if external in known:
                 continue
             known.add(external)
-            session.add(InboxItem(channel=channel, external_id=external, payload=payload))
             fresh.append((external, payload))
+        if fresh:
+            await conn.execute(insert(table), [{"channel": channel, "external_id": external, "payload": payload}
+                                               for external, payload in fresh])
     return fresh
 
 

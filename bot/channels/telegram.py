@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import hmac
 import html
 import json
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,17 +35,17 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
 
 from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
-from bot.channels.base import Delivered, Incoming, Outcome, Reply  # noqa: E402
+from bot.channels.base import Button, Delivered, Incoming, Link, Outcome, Reply  # noqa: E402
 from bot.channels.health import ChannelHealth  # noqa: E402
 from bot.channels.locks import ResidentLocks  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
+from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
@@ -125,12 +127,20 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a reply: one button per row, then its links (https only)."""
+    return _keyboard(reply.buttons, reply.links) if reply.buttons or reply.links else None
+
+
+@functools.lru_cache(maxsize=2048)
+def _keyboard(buttons: tuple[Button, ...], links: tuple[Link, ...]) -> InlineKeyboardMarkup | None:
+    # Cached: an answer's keyboard depends only on its entry and language, and building
+    # PTB's (immutable) objects costs more than sending them.
     rows = [
         [InlineKeyboardButton(b.label[:120], callback_data=b.payload)]
-        for b in reply.buttons
+        for b in buttons
         if 0 < len(b.payload.encode()) <= 64
     ]
-    rows += [[InlineKeyboardButton(link.label[:120], url=link.url)] for link in reply.links if link.url.startswith("https://")]
+    rows += [[InlineKeyboardButton(link.label[:120], url=link.url)] for link in links if link.url.startswith("https://")]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -174,18 +184,20 @@ class TelegramChannel:
         self.db = db
         self.dispatch = dispatch
         self.concurrency = concurrency = concurrency or settings.telegram_concurrency
+        self._poll_request = AiohttpRequest(connection_pool_size=1)
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
             .updater(None)
             .concurrent_updates(concurrency)
-            .connection_pool_size(SEND_CONNECTIONS)
+            .request(AiohttpRequest(connection_pool_size=SEND_CONNECTIONS))
+            .get_updates_request(self._poll_request)
             .build()
         )
         # Campaign messages go out on a Bot of their own, with its own connection pool.
         self.bulk_bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
-                            request=HTTPXRequest(connection_pool_size=16))
+                            request=AiohttpRequest(connection_pool_size=16))
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self._poller = Poller()
@@ -254,10 +266,7 @@ class TelegramChannel:
         timeout = self.settings.telegram_poll_timeout
         while not self._poller.stopping:
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=timeout + 10,
-                )
+                updates = await self._get_updates(offset, timeout)
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:
@@ -279,12 +288,20 @@ class TelegramChannel:
             if not updates:
                 continue
             with self._poller.storing():
-                items = [(str(u.update_id), u.to_dict()) for u in updates]
-                fresh = {external for external, _ in await inbox.store(self.db, self.name, items)}  # stored first
-                offset = updates[-1].update_id + 1
-                for u in updates:
-                    if str(u.update_id) in fresh:
-                        await self.app.update_queue.put(u)
+                items = [(str(u["update_id"]), u) for u in updates]
+                fresh = await inbox.store(self.db, self.name, items)  # stored first
+                offset = max(int(u["update_id"]) for u in updates) + 1
+                for _, payload in fresh:
+                    await self._enqueue(payload)
+
+    async def _get_updates(self, offset: int, timeout: int) -> list[dict[str, Any]]:
+        """getUpdates, its updates as Telegram sent them: they go to the inbox as they
+        are, and become PTB `Update`s once, when handled (`Bot.get_updates` would build
+        them here and `to_dict` would undo it, a third of the cost of receiving).
+        PTB's own request object sends it and maps the errors (`RetryAfter`...)."""
+        query = urllib.parse.urlencode({"offset": offset, "timeout": timeout, "allowed_updates": json.dumps(ALLOWED_UPDATES)})
+        result = await self._poll_request.post(f"{self.app.bot.base_url}/getUpdates?{query}", read_timeout=timeout + 10)
+        return result if isinstance(result, list) else []
 
     async def webhook(self, request: Request) -> Response:
         """POST /telegram/webhook: check the secret, store, answer 200, process after."""

@@ -25,9 +25,8 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
         notes.append(Reply(t(ctx.english)["too_long"]))
-    matcher = await ctx.kb.matcher()
     started = time.perf_counter()
-    m = matcher.match(text)
+    m = await ctx.kb.match(text)
     metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
     metrics.QUESTIONS.labels(msg.channel, m.decision.value).inc()
     # Only at DEBUG, and redacted like every log line (bot/logs.py): numbers never reach the log.

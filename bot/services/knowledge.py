@@ -24,7 +24,8 @@ from sqlalchemy import delete, func, select
 
 from bot.chitchat import Chitchat
 from bot.kb_files import Entry, Group, dump_group, read_dir
-from bot.matcher import Doc, Matcher
+from bot.match_worker import MatchWorker, Recipe
+from bot.matcher import Doc, Match, Matcher
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import KbEntry, KbGroup, KbHistory, KbMeta, utcnow
@@ -330,6 +331,7 @@ class KnowledgeBase:
         self._revision = -1
         self._checked = 0.0
         self._lock = asyncio.Lock()
+        self.worker = MatchWorker() if settings.match_worker else None
 
     async def revision(self) -> int:
         async with self.db.session() as session:
@@ -350,18 +352,41 @@ class KnowledgeBase:
         assert self._matcher is not None
         return self._matcher
 
+    async def match(self, text: str) -> Match:
+        """Match a resident's question against the current published entries (in the
+        match worker process when there is one, `bot/match_worker.py`)."""
+        matcher = await self.matcher()
+        if self.worker is None:
+            return matcher.match(text)
+        return await self.worker.match(text)
+
+    async def start(self) -> None:
+        """Start the match worker, if any (it takes a second)."""
+        if self.worker is not None:
+            await self.worker.start()
+
+    async def close(self) -> None:
+        """Stop the match worker, if any (it starts again on the next question)."""
+        if self.worker is not None:
+            await self.worker.close()
+
     async def reload(self, revision: int | None = None) -> None:
         groups = await export_groups(self.db)
         self.groups = groups
         self.entries = {e.id: e for g in groups for e in g.entries}
+        docs = docs_from_groups(groups)
         self._matcher = Matcher(
-            docs_from_groups(groups),
+            docs,
             self.lexicon,
             self.chitchat,
             answer_threshold=self.settings.answer_threshold,
             suggest_threshold=self.settings.suggest_threshold,
         )
         self._revision = revision if revision is not None else await self.revision()
+        if self.worker is not None:
+            self.worker.install(Recipe(self._revision, tuple(docs), self.settings.lexicon_dir,
+                                       self.settings.knowledge_dir / "chitchat.yaml",
+                                       self.settings.answer_threshold, self.settings.suggest_threshold), self._matcher)
         logger.info("knowledge base loaded: %s published entries (revision %s)", len(self._matcher), self._revision)
 
 

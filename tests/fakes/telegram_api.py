@@ -64,13 +64,30 @@ class State:
 def _decode(form: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in form.multi_items():
-        if not isinstance(value, str):
+        if not isinstance(value, str):  # an uploaded file: what arrived of it
+            out[key] = {"filename": getattr(value, "filename", None), "size": getattr(value, "size", None)}
             continue
         try:
             out[key] = json.loads(value)
         except ValueError:
             out[key] = value
     return out
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """A call's parameters, sent as Telegram accepts them: in the query string, a form
+    (each value JSON-encoded, as PTB's httpx transport sends them) or a JSON body."""
+    params = _decode(request.query_params)
+    if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        params.update(json.loads(body) if body else {})
+    elif request.method == "POST":
+        async with request.form() as form:  # closes uploaded files
+            params.update(_decode(form))
+    chat = params.get("chat_id")
+    if isinstance(chat, str) and chat.lstrip("-").isdigit():  # Telegram reads "42" as the chat 42
+        params["chat_id"] = int(chat)
+    return params
 
 
 class FakeTelegram(LoopbackServer):
@@ -197,7 +214,7 @@ class FakeTelegram(LoopbackServer):
         if request.path_params["token"] != self.token:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
         method = request.path_params["method"]
-        params = _decode(await request.form()) if request.method == "POST" else dict(request.query_params)
+        params = await _params(request)
         delay = self.state.delays.get(method)
         if delay:
             await asyncio.sleep(delay)
