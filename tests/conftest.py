@@ -17,6 +17,10 @@ from bot.settings import ROOT, Settings
 from bot.storage.db import Database, open_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+# Questions are matched in process unless a test asks for the match worker: starting one
+# costs a second or two per assistant. The Telegram end-to-end, crash and match-worker
+# tests run with it, as `cdsbot run` does.
+os.environ.setdefault("MATCH_WORKER", "false")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

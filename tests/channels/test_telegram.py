@@ -12,13 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.app import create_app, prepare
+from bot.campaigns import service as campaigns
 from bot.channels.telegram import split_text
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Subscription
+from bot.storage.models import QuestionLog, Resident, Subscription, utcnow
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port, serving
 
@@ -90,6 +91,7 @@ async def chat(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path) -> 
         telegram_poll_timeout=1,
         telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if webhook else "",
         telegram_webhook_secret=SECRET if webhook else "",
+        match_worker=True,  # as `cdsbot run` answers
     )
     assistant = await prepare(settings)
     async with serving(create_app(settings, assistant), port):
@@ -254,6 +256,27 @@ async def test_send_errors_are_survived(chat: Chat) -> None:
     assert len(chat.fake.calls("sendMessage:failed")) == failed_before + 1
     assert len(chat.fake.sent(RESIDENT)) == sent_before
     assert "VNeID" in text_of(await chat.say("vneid là gì", user=RESIDENT + 7))
+
+
+@pytest.mark.asyncio
+async def test_a_reply_never_waits_behind_a_campaign_held_by_a_429(chat: Chat) -> None:
+    recipients = list(range(81_000, 81_020))
+    now = utcnow()
+    async with chat.db.engine.begin() as conn:
+        await conn.execute(insert(Resident.__table__), [
+            {"channel": "telegram", "platform_user_id": str(u), "language": "vi", "display_name": "", "state": {},
+             "created_at": now, "last_seen_at": now, "waiting": False} for u in recipients])
+        ids = (await conn.execute(select(Resident.id).where(Resident.platform_user_id.in_([str(u) for u in recipients])))).scalars()
+        await conn.execute(insert(Subscription.__table__), [
+            {"resident_id": rid, "area_code": None, "topics": [], "active": True, "consented_at": now} for rid in ids])
+    for user in recipients:  # Telegram answers the campaign's first message to anyone with "retry after 4 s"
+        chat.fake.fail("sendMessage", 429, "Too Many Requests: retry after 4", chat_id=user, retry_after=4)
+    await campaigns.create(chat.db, "Thông báo: lịch tiếp dân tuần sau", now=True)
+    await chat.until(lambda: len(chat.fake.calls("sendMessage:failed")) >= 1)  # the campaign now waits 4 s
+    assert "VNeID" in text_of(await chat.say("vneid là gì"))
+    # Answered while the campaign still waited: replies do not share the campaign's pause.
+    assert not [m for m in chat.fake.sent() if m["chat_id"] in recipients]
+    await chat.until(lambda: {m["chat_id"] for m in chat.fake.sent()} >= set(recipients), timeout=30)
 
 
 def test_split_text_on_paragraphs() -> None:

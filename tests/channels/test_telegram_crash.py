@@ -27,7 +27,7 @@ IN_FLIGHT_BOUND = 32  # TELEGRAM_CONCURRENCY's default
 def start(fake: FakeTelegram, tmp: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'crash.sqlite3'}", "PORT": str(free_port()),
            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
-           "ADMIN_PASSWORD": "mot-mat-khau-dai"}
+           "ADMIN_PASSWORD": "mot-mat-khau-dai", "MATCH_WORKER": "true"}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -49,8 +49,12 @@ def test_sigkill_loses_nothing_and_duplicates_stay_within_the_bound(tmp_path: Pa
             fake.message(user, ["vneid là gì", "chữ ký số là gì", "nộp hồ sơ trực tuyến thế nào"][i % 3])
         first = start(fake, tmp_path)
         assert wait(lambda: len(fake.sent()) >= 60, 120), "the assistant did not start answering"
+        children = Path(f"/proc/{first.pid}/task/{first.pid}/children").read_text().split()
+        assert children, "no match worker"  # `cdsbot run` matches in a child process
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
+        # The match worker stops with its parent (end of its input), nothing is left running.
+        assert wait(lambda: not any(Path(f"/proc/{child}").exists() for child in children), 10), "orphan match worker"
         answered_before = len({str(m["chat_id"]) for m in fake.sent()})
         assert answered_before < QUESTIONS, "killed too late to test anything"
         second = start(fake, tmp_path)
