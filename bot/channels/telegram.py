@@ -9,10 +9,12 @@ replies and marks the inbox item done. At start, items received but not answered
 processed first. PTB's own Updater is not used: it confirms updates before they are
 handled, so a crash would lose them.
 
-Sending: replies go out on this channel's own `Bot` with no rate limiter, so a
-broadcast (which uses its own paced sender) never makes a resident wait. Texts are
-HTML-escaped and split on paragraph boundaries under Telegram's 4096 characters;
-buttons become inline keyboards (callback data ≤ 64 bytes), links become URL buttons.
+Sending: replies go out on the Application's own connections with no rate limiter,
+campaigns on a `Bot` of their own paced by the campaign sender, so a broadcast never
+makes a resident wait. Texts are HTML-escaped and split on paragraph boundaries under
+Telegram's 4096 characters; buttons become inline keyboards (callback data ≤ 64 bytes),
+links become URL buttons. Each message is sent as the Bot API's JSON (`JsonBody`)
+through PTB's request object, which turns Telegram's refusals into PTB's errors.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram import Bot, BotCommand, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
@@ -45,7 +47,7 @@ from bot.channels.base import Button, Delivered, Incoming, Link, Outcome, Reply 
 from bot.channels.health import ChannelHealth  # noqa: E402
 from bot.channels.locks import ResidentLocks  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
-from bot.channels.telegram_http import AiohttpRequest  # noqa: E402
+from bot.channels.telegram_http import AiohttpRequest, JsonBody  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
@@ -126,22 +128,30 @@ def _seconds(exc: RetryAfter) -> float:
     return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a reply: one button per row, then its links (https only)."""
+def keyboard(reply: Reply) -> dict[str, Any] | None:
+    """The inline keyboard of a reply as the Bot API's `reply_markup` JSON: one button
+    per row, then its links (https only)."""
     return _keyboard(reply.buttons, reply.links) if reply.buttons or reply.links else None
 
 
 @functools.lru_cache(maxsize=2048)
-def _keyboard(buttons: tuple[Button, ...], links: tuple[Link, ...]) -> InlineKeyboardMarkup | None:
-    # Cached: an answer's keyboard depends only on its entry and language, and building
-    # PTB's (immutable) objects costs more than sending them.
-    rows = [
-        [InlineKeyboardButton(b.label[:120], callback_data=b.payload)]
-        for b in buttons
-        if 0 < len(b.payload.encode()) <= 64
-    ]
-    rows += [[InlineKeyboardButton(link.label[:120], url=link.url)] for link in links if link.url.startswith("https://")]
-    return InlineKeyboardMarkup(rows) if rows else None
+def _keyboard(buttons: tuple[Button, ...], links: tuple[Link, ...]) -> dict[str, Any] | None:
+    # Cached (never changed by callers): an answer's keyboard depends only on its entry and language.
+    rows = [[{"text": b.label[:120], "callback_data": b.payload}] for b in buttons if 0 < len(b.payload.encode()) <= 64]
+    rows += [[{"text": link.label[:120], "url": link.url}] for link in links if link.url.startswith("https://")]
+    return {"inline_keyboard": rows} if rows else None
+
+
+def _message(chat: str, text: str, markup: dict[str, Any] | None, image: str | None = None) -> tuple[str, JsonBody]:
+    """A sendMessage (or, with an image URL, sendPhoto) call in HTML parse mode."""
+    body: dict[str, Any] = {"chat_id": chat, "parse_mode": ParseMode.HTML.value}
+    if image:
+        body.update(photo=image, caption=text[:MAX_CAPTION])
+    else:
+        body["text"] = text
+    if markup is not None:
+        body["reply_markup"] = markup
+    return ("sendPhoto" if image else "sendMessage"), JsonBody(body)
 
 
 def decode(update: Update) -> Incoming | None:
@@ -185,13 +195,14 @@ class TelegramChannel:
         self.dispatch = dispatch
         self.concurrency = concurrency = concurrency or settings.telegram_concurrency
         self._poll_request = AiohttpRequest(connection_pool_size=1)
+        self._reply_request = AiohttpRequest(connection_pool_size=SEND_CONNECTIONS)
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
             .updater(None)
             .concurrent_updates(concurrency)
-            .request(AiohttpRequest(connection_pool_size=SEND_CONNECTIONS))
+            .request(self._reply_request)
             .get_updates_request(self._poll_request)
             .build()
         )
@@ -353,13 +364,9 @@ class TelegramChannel:
     async def deliver(self, chat: str, reply: Reply) -> Delivered:
         """Bulk path for campaigns: one attempt on a Bot of its own (so a 429 here never
         delays replies to residents), the platform's answer mapped to an `Outcome`."""
-        text = html.escape(reply.text, quote=False)[:MAX_TEXT]
+        method, body = _message(chat, html.escape(reply.text, quote=False)[:MAX_TEXT], keyboard(reply), reply.image)
         try:
-            if reply.image:
-                await self.bulk_bot.send_photo(chat_id=chat, photo=reply.image, caption=text[:MAX_CAPTION],
-                                               parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
-            else:
-                await self.bulk_bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+            await self.bulk_bot.request.post(f"{self.bulk_bot.base_url}/{method}", body)
         except RetryAfter as exc:
             return Delivered(Outcome.RETRY_LATER, _seconds(exc), str(exc))
         except Forbidden as exc:
@@ -385,13 +392,14 @@ class TelegramChannel:
         self._sent.inc()
         return True
 
-    async def _send_part(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> str:
+    async def _send_part(self, chat: str, text: str, markup: dict[str, Any] | None) -> str:
         """Send with retries; returns "" when sent, else the error class."""
         error = ""
         for attempt in range(4):
             try:
+                method, body = _message(chat, text, markup)
                 async with self._sending:
-                    await self.app.bot.send_message(chat_id=chat, text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                    await self._reply_request.post(f"{self.app.bot.base_url}/{method}", body)
                 return ""
             except RetryAfter as exc:
                 metrics.RATE_LIMITED.labels(self.name, "reply").inc()

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram import _seconds
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, JsonBody
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port
 
@@ -89,3 +89,14 @@ async def test_a_slow_answer_times_out_and_a_closed_port_is_a_network_error(bot:
 async def test_timeouts_given_per_call_win_over_the_defaults(bot: Bot, fake: FakeTelegram) -> None:
     fake.slow("getUpdates", 1.0)  # longer than the 0.5 s default read timeout
     assert await bot.get_updates(timeout=0, read_timeout=3) == ()
+
+
+async def test_a_json_body_is_sent_as_given_and_refusals_are_ptb_errors(bot: Bot, fake: FakeTelegram) -> None:
+    body = {"chat_id": "42", "text": "Trả lời <b>đậm</b>", "parse_mode": "HTML",
+            "reply_markup": {"inline_keyboard": [[{"text": "👍", "callback_data": "r:up:vneid"}]]}}
+    result = await bot.request.post(f"{bot.base_url}/sendMessage", JsonBody(body))
+    assert isinstance(result, dict) and result["text"] == "Trả lời <b>đậm</b>"
+    assert fake.sent(42)[-1] == {**body, "chat_id": 42}
+    fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=42)
+    with pytest.raises(Forbidden):
+        await bot.request.post(f"{bot.base_url}/sendMessage", JsonBody(body))
