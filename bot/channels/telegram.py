@@ -312,7 +312,7 @@ class TelegramChannel:
         PTB's own request object sends it and maps the errors (`RetryAfter`...)."""
         query = urllib.parse.urlencode({"offset": offset, "timeout": timeout, "allowed_updates": json.dumps(ALLOWED_UPDATES)})
         result = await self._poll_request.post(f"{self.app.bot.base_url}/getUpdates?{query}", read_timeout=timeout + 10)
-        return result if isinstance(result, list) else []
+        return [u for u in result if isinstance(u, dict) and isinstance(u.get("update_id"), int)] if isinstance(result, list) else []
 
     async def webhook(self, request: Request) -> Response:
         """POST /telegram/webhook: check the secret, store, answer 200, process after."""
