@@ -151,7 +151,7 @@ def preview(entry: Entry, entries: Mapping[str, Entry]) -> Preview:
     reply = render_entry(entry, entries)
     telegram_parts = split_text(reply.text)
     markup = keyboard(reply)
-    telegram_buttons = [b.text for row in markup.inline_keyboard for b in row] if markup else []
+    telegram_buttons = [b["text"] for row in markup["inline_keyboard"] for b in row] if markup else []
     zalo_text, _ = zalo_render(reply)
     web_buttons = [b.label for b in reply.buttons] + [f"{x.label} ↗" for x in reply.links]
     return Preview(
