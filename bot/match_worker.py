@@ -35,8 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from bot.chitchat import Chitchat
 from bot.matcher import Doc, Match, Matcher
+from bot.settings import Settings
 from bot.storage.group_commit import GroupCommit
+from bot.text import Lexicon
 
 __all__ = ["MatchWorker", "Recipe"]
 
@@ -56,13 +59,17 @@ class Recipe:
     answer_threshold: float
     suggest_threshold: float
 
-    def build(self) -> Matcher:
-        from bot.chitchat import Chitchat
-        from bot.text import Lexicon
+    @classmethod
+    def of(cls, settings: Settings, revision: int, docs: Sequence[Doc]) -> Recipe:
+        return cls(revision, tuple(docs), settings.lexicon_dir, settings.chitchat_path,
+                   settings.answer_threshold, settings.suggest_threshold)
 
-        lexicon = Lexicon.load(self.lexicon_dir)
-        return Matcher(self.docs, lexicon, Chitchat.load(self.chitchat_path, lexicon),
-                       answer_threshold=self.answer_threshold, suggest_threshold=self.suggest_threshold)
+    def build(self, lexicon: Lexicon | None = None, chitchat: Chitchat | None = None) -> Matcher:
+        """The matcher (with the lexicon and small talk given, else read from their files)."""
+        lexicon = Lexicon.load(self.lexicon_dir) if lexicon is None else lexicon
+        chitchat = Chitchat.load(self.chitchat_path, lexicon) if chitchat is None else chitchat
+        return Matcher(self.docs, lexicon, chitchat, answer_threshold=self.answer_threshold,
+                       suggest_threshold=self.suggest_threshold)
 
 
 # -- in the worker process (`python -m bot.match_worker`) ---------------------------------
@@ -75,9 +82,13 @@ class Recipe:
 _FRAME = struct.Struct(">I")
 
 
-def _write(stream: BinaryIO, obj: Any) -> None:
+def _frame(obj: Any) -> bytes:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_FRAME.pack(len(data)) + data)
+    return _FRAME.pack(len(data)) + data
+
+
+def _write(stream: BinaryIO, obj: Any) -> None:
+    stream.write(_frame(obj))
     stream.flush()
 
 
@@ -227,17 +238,14 @@ class MatchWorker:
 
     async def _ask_now(self, proc: asyncio.subprocess.Process, recipe: Recipe, texts: Sequence[str]) -> list[Match]:
         assert proc.stdin is not None and proc.stdout is not None
-        matches = None
-        for send in ((recipe if self._worker_has != recipe.revision else None), recipe):
-            data = pickle.dumps((recipe.revision, send, list(texts)), protocol=pickle.HIGHEST_PROTOCOL)
-            proc.stdin.write(_FRAME.pack(len(data)) + data)
-            await proc.stdin.drain()
-            size = _FRAME.unpack(await proc.stdout.readexactly(_FRAME.size))[0]
-            matches, self.cpu = pickle.loads(await proc.stdout.readexactly(size))
-            if matches is not None:
-                break
-        if matches is None:
-            raise RuntimeError("the match worker did not build the matcher")
+        send = recipe if self._worker_has != recipe.revision else None  # a new worker, or new entries
+        proc.stdin.write(_frame((recipe.revision, send, list(texts))))
+        await proc.stdin.drain()
+        size = _FRAME.unpack(await proc.stdout.readexactly(_FRAME.size))[0]
+        matches, self.cpu = pickle.loads(await proc.stdout.readexactly(size))
+        if matches is None:  # it does not hold what this process thinks it holds
+            self._worker_has = None
+            raise RuntimeError("the match worker is out of step")
         self._worker_has = recipe.revision
         return matches
 

@@ -278,20 +278,20 @@ class Matcher:
         strings = strings[scores[strings] > 0]
         selfs_of = selfs[strings]
         covered = 50.0 * np.minimum(1.0, scores[strings] / np.where(selfs_of == 0, 1.0, selfs_of))
-        doc_conf = self._best_strings(q.key, strings, covered)
         entries = self._owner_arr[strings]
+        doc_conf = self._best_strings(q.key, strings, entries, covered)
         qcov = self.query_coverage(q, shortlist, self._readings(q))
         out = [(e, W_DOC * float(doc_conf[entries == e].max()) + (1.0 - W_DOC) * 100.0 * float(qcov[i]))
                for i, e in enumerate(shortlist)]
         out.sort(key=lambda x: -x[1])
         return out
 
-    def _best_strings(self, key: str, strings: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    def _best_strings(self, key: str, strings: np.ndarray, owner: np.ndarray, covered: np.ndarray) -> np.ndarray:
         """`covered + 0.5 × token_set_ratio` for each string, or -inf where it cannot be
         its entry's best: the fuzzy ratio (the costly part) is first computed for each
         entry's best-covered string, then only for strings whose ceiling (`covered + 50`)
-        beats that. Each entry's best value is exactly what scoring every string gives."""
-        owner = self._owner_arr[strings]
+        beats that. Each entry's best value is exactly what scoring every string gives.
+        `owner` is each string's entry."""
         order = np.lexsort((-covered, owner))
         first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
         conf = np.full(len(strings), -np.inf)

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         return self.knowledge_dir / "lexicon"
 
     @property
+    def chitchat_path(self) -> Path:
+        return self.knowledge_dir / "chitchat.yaml"
+
+    @property
     def entries_dir(self) -> Path:
         return self.knowledge_dir / "entries"
 

@@ -301,7 +301,7 @@ class TelegramChannel:
             with self._poller.storing():
                 items = [(str(u["update_id"]), u) for u in updates]
                 fresh = await inbox.store(self.db, self.name, items)  # stored first
-                offset = max(int(u["update_id"]) for u in updates) + 1
+                offset = max(u["update_id"] for u in updates) + 1
                 for _, payload in fresh:
                     await self._enqueue(payload)
 
@@ -395,9 +395,9 @@ class TelegramChannel:
     async def _send_part(self, chat: str, text: str, markup: dict[str, Any] | None) -> str:
         """Send with retries; returns "" when sent, else the error class."""
         error = ""
+        method, body = _message(chat, text, markup)
         for attempt in range(4):
             try:
-                method, body = _message(chat, text, markup)
                 async with self._sending:
                     await self._reply_request.post(f"{self.app.bot.base_url}/{method}", body)
                 return ""

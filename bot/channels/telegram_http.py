@@ -1,9 +1,10 @@
 """How python-telegram-bot reaches the Bot API: over aiohttp instead of httpx.
 
 PTB leaves its networking to a `BaseRequest`; its default, `HTTPXRequest`, spends about
-1.5 ms of CPU per call on this project's 2-core reference machine, where aiohttp spends
-0.3 ms (`bench/telegram_throughput.py` prints both). At hundreds of replies a second
-that is most of a core, so replies and polling go through `AiohttpRequest`.
+1.6 ms of CPU per sendMessage on this project's 2-core reference machine, where aiohttp
+spends 0.3 ms. At hundreds of replies a second that is most of a core, so replies and
+polling go through `AiohttpRequest` (`bench/telegram_throughput.py` runs PTB's echo bot
+on both transports).
 
 Requests without files are sent as one JSON body (the Bot API accepts
 `application/json`), which spares percent-encoding long Vietnamese answers; uploads go

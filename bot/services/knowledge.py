@@ -324,7 +324,7 @@ class KnowledgeBase:
         self.db = db
         self.settings = settings
         self.lexicon = Lexicon.load(settings.lexicon_dir)
-        self.chitchat = Chitchat.load(settings.knowledge_dir / "chitchat.yaml", self.lexicon)
+        self.chitchat = Chitchat.load(settings.chitchat_path, self.lexicon)
         self.entries: dict[str, Entry] = {}
         self.groups: list[Group] = []
         self._matcher: Matcher | None = None
@@ -374,32 +374,16 @@ class KnowledgeBase:
         groups = await export_groups(self.db)
         self.groups = groups
         self.entries = {e.id: e for g in groups for e in g.entries}
-        docs = docs_from_groups(groups)
-        self._matcher = Matcher(
-            docs,
-            self.lexicon,
-            self.chitchat,
-            answer_threshold=self.settings.answer_threshold,
-            suggest_threshold=self.settings.suggest_threshold,
-        )
-        self._revision = revision if revision is not None else await self.revision()
+        revision = revision if revision is not None else await self.revision()
+        recipe = Recipe.of(self.settings, revision, docs_from_groups(groups))
+        self._matcher = recipe.build(self.lexicon, self.chitchat)
+        self._revision = revision
         if self.worker is not None:
-            self.worker.install(Recipe(self._revision, tuple(docs), self.settings.lexicon_dir,
-                                       self.settings.knowledge_dir / "chitchat.yaml",
-                                       self.settings.answer_threshold, self.settings.suggest_threshold), self._matcher)
+            self.worker.install(recipe, self._matcher)
         logger.info("knowledge base loaded: %s published entries (revision %s)", len(self._matcher), self._revision)
 
 
 def matcher_from_files(settings: Settings) -> tuple[Matcher, dict[str, Entry]]:
     """A matcher straight from `knowledge/` (no database): for `match` and `eval`."""
-    lexicon = Lexicon.load(settings.lexicon_dir)
-    chitchat = Chitchat.load(settings.knowledge_dir / "chitchat.yaml", lexicon)
     groups = read_dir(settings.entries_dir)
-    matcher = Matcher(
-        docs_from_groups(groups),
-        lexicon,
-        chitchat,
-        answer_threshold=settings.answer_threshold,
-        suggest_threshold=settings.suggest_threshold,
-    )
-    return matcher, {e.id: e for g in groups for e in g.entries}
+    return Recipe.of(settings, 0, docs_from_groups(groups)).build(), {e.id: e for g in groups for e in g.entries}
