@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from admin.guard import ROLE_NAMES, User, current_user
+from bot import clock
 
 __all__ = ["NavItem", "flash", "render", "render_error", "templates", "url"]
 
@@ -56,14 +57,14 @@ def _vn_time(value: dt.datetime | None) -> str:
     """UTC database time shown in Đà Nẵng time."""
     if value is None:
         return ""
-    return (value + dt.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
+    return clock.to_local(value).strftime("%d/%m/%Y %H:%M")
 
 
 def _age(value: dt.datetime | None) -> str:
     """How long ago a UTC database time was, in words: "2 ngày 3 giờ", "45 phút"."""
     if value is None:
         return ""
-    minutes = max(0, int((dt.datetime.now(dt.UTC).replace(tzinfo=None) - value).total_seconds() // 60))
+    minutes = max(0, int((clock.now() - value).total_seconds() // 60))
     days, hours = divmod(minutes // 60, 24)
     if days:
         return f"{days} ngày {hours} giờ" if hours else f"{days} ngày"

@@ -32,8 +32,9 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.campaigns import service  # noqa: E402
 from bot.campaigns.outbox import BATCH  # noqa: E402
+from bot.clock import now as utcnow
 from bot.storage.db import open_database  # noqa: E402
-from bot.storage.models import Resident, Subscription, utcnow  # noqa: E402
+from bot.storage.models import Resident, Subscription  # noqa: E402
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -30,17 +30,17 @@ from bot.campaigns.sender import Sender
 from bot.channels import inbox
 from bot.channels.base import Delivered, Outcome, Reply
 from bot.channels.web import WebChat
-from bot.handlers.team_reply import notification
+from bot.clock import now as utcnow
 from bot.handlers import Dispatcher
+from bot.handlers.team_reply import notification
 from bot.kb_files import read_dir
 from bot.logs import RequestIds
 from bot.services import areas as areas_service
 from bot.services import deliveries, teams
-from bot.services.worktime import is_working_time, load_holidays
 from bot.services.knowledge import KnowledgeBase, entry_count, import_groups
+from bot.services.worktime import is_working_time, load_holidays
 from bot.settings import Settings
 from bot.storage.db import Database, open_database
-from bot.storage.models import utcnow
 
 __all__ = ["Assistant", "create_app", "prepare"]
 

@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from bot import clock
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     started = time.monotonic()
     setup(settings)
+    if clock.is_set():
+        logger.warning("%s is set: the assistant runs on a set clock (%s UTC), not the real time; "
+                       "unset it outside tests", clock.ENV_START, clock.now().isoformat(timespec="seconds"))
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
     assistant = await prepare(settings)

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot import clock
 from bot.kb_files import Entry
 
 __all__ = ["MAX_ANSWER_WORDS", "MAX_STEPS", "MIN_ALTERNATES", "REVIEW_AFTER_DAYS", "allowed_domains",
@@ -52,7 +53,7 @@ def link_problem(url: str, domains: Iterable[str]) -> str | None:
 
 def needs_review(entry: Entry, today: dt.date | None = None) -> bool:
     """Not reviewed for 12 months (or never)."""
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     return entry.reviewed is None or (today - entry.reviewed).days > REVIEW_AFTER_DAYS
 
 

@@ -3,9 +3,10 @@ and PostgreSQL (PostgreSQL only when TEST_POSTGRES_URL is set), and input builde
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import clock
 from bot.settings import ROOT, Settings
 from bot.storage.db import Database, open_database
 
@@ -21,6 +23,22 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 # costs a second or two per assistant. The Telegram end-to-end, crash and match-worker
 # tests run with it, as `cdsbot run` does.
 os.environ.setdefault("MATCH_WORKER", "false")
+
+
+# Every test runs on the clock set here, never on the real date or hour: a Wednesday at
+# 10:00 in Đà Nẵng, in working hours and in the Zalo OA's promotion hours. The clock runs
+# on from there; a test that needs another moment sets it (`clock.set_now`). Processes a
+# test starts inherit it through CDSBOT_CLOCK_START.
+TEST_NOW = dt.datetime(2026, 11, 18, 3, 0)  # naive UTC: 10:00 on Wednesday 18/11/2026 in Đà Nẵng
+
+
+@pytest.fixture(autouse=True)
+def test_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    clock.set_now(TEST_NOW)
+    monkeypatch.setenv(clock.ENV_START, TEST_NOW.isoformat())
+    yield
+    monkeypatch.delenv(clock.ENV_START)
+    clock.reset()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from bot import clock
 from bot.channels.base import Incoming, Reply
 
 
@@ -68,8 +69,9 @@ async def serving(app: ASGIApp, port: int) -> AsyncIterator[None]:
 
 def start_cdsbot(cwd: Path, env: dict[str, str], timeout: float = 90.0, **popen: Any) -> tuple[subprocess.Popen[str], str]:
     """`cdsbot run` as its own process (environment on top of ours); returns it and its
-    base URL once /healthz answers."""
+    base URL once /healthz answers. It runs on the test clock, from where it stands now."""
     port = free_port()
+    env = {clock.ENV_START: clock.now().isoformat(), **env}
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.STDOUT)
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=cwd, text=True,

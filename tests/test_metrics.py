@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app, prepare
 from bot.campaigns import service
+from bot.clock import now as utcnow
 from bot.settings import Settings
-from bot.storage.models import InboxItem, OutboxItem, Resident, Subscription, Ticket, utcnow
+from bot.storage.models import InboxItem, OutboxItem, Resident, Subscription, Ticket
 from tests.fakes.telegram_api import FakeTelegram
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from admin.audit import record
 from admin.guard import CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
+from bot import clock
 from bot.campaigns import outbox, service
 from bot.campaigns.sender import message
 from bot.channels.zalo_bot import render as zalo_text
@@ -122,7 +123,7 @@ async def campaign_create(request: Request, user: User) -> Response:
             at = service.parse_time(draft["at"])
         except ValueError:
             return await _compose(request, user, draft, "Thời điểm gửi không hợp lệ.", preview=True)
-        if at.astimezone(dt.UTC) < dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1):
+        if at.astimezone(dt.UTC).replace(tzinfo=None) < clock.now() - dt.timedelta(minutes=1):
             return await _compose(request, user, draft, "Thời điểm gửi đã qua.", preview=True)
     try:
         campaign_id = await service.create(

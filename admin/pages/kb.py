@@ -23,7 +23,8 @@ from admin import kb_form
 from admin.audit import record
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, render_error, url
-from bot.kb_files import Entry, Group, PILLARS, STATUSES
+from bot import clock
+from bot.kb_files import PILLARS, STATUSES, Entry, Group
 from bot.kb_rules import allowed_domains, needs_review
 from bot.services.knowledge import DraftChanged, discard_draft, draft_of, drafts, export_groups, publish_draft, save_draft, save_entry
 from bot.text import canon, fold
@@ -58,7 +59,7 @@ async def kb_list(request: Request, user: User) -> Response:
     p = request.query_params
     q, status, tag, review, group = (p.get(k, "") for k in ("q", "status", "tag", "review", "group"))
     words = _key(q).split()
-    today = dt.date.today()
+    today = clock.local_today()
     rows = []
     for g in groups:
         for e in g.entries:
@@ -98,7 +99,7 @@ def _preview(entry: Entry, index: dict[str, tuple[Entry, str]]) -> kb_form.Previ
 async def kb_new(request: Request, user: User) -> Response:
     groups, index = await load(request)
     form = kb_form.EntryForm(question=request.query_params.get("question", ""), group=request.query_params.get("group", ""),
-                             reviewed=dt.date.today().isoformat())
+                             reviewed=clock.local_today().isoformat())
     entry, _ = kb_form.entry_from_form(form)
     return _editor(request, form, groups, original="", preview=_preview(entry, index))
 

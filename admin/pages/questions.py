@@ -18,6 +18,7 @@ from admin import kb_form
 from admin.audit import record
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, url
+from bot import clock
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
 from bot.services.knowledge import draft_of, export_groups, save_draft, save_entry
@@ -43,11 +44,6 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-def _utc_start(day: dt.date) -> dt.datetime:
-    """Midnight in Đà Nẵng (UTC+7) as the database's UTC time."""
-    return dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=7)
-
-
 async def _areas(request: Request) -> list[Area]:
     async with _assistant(request).db.session() as session:
         return list((await session.scalars(select(Area).order_by(Area.name))).all())
@@ -67,9 +63,9 @@ async def question_log(request: Request, user: User) -> Response:
     if f["feedback"] == "down":
         query = query.where(QuestionLog.feedback.startswith("down"))
     if since := _date(f["since"]):
-        query = query.where(QuestionLog.asked_at >= _utc_start(since))
+        query = query.where(QuestionLog.asked_at >= clock.local_day_start(since))
     if until := _date(f["until"]):
-        query = query.where(QuestionLog.asked_at < _utc_start(until + dt.timedelta(days=1)))
+        query = query.where(QuestionLog.asked_at < clock.local_day_start(until + dt.timedelta(days=1)))
     page = max(int(p.get("page", "1")) if p.get("page", "1").isdigit() else 1, 1)
     async with _assistant(request).db.session() as session:
         rows = list((await session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1))).all())
@@ -83,7 +79,7 @@ async def question_log(request: Request, user: User) -> Response:
 async def question_gaps(request: Request, user: User) -> Response:
     a = _assistant(request)
     days = request.query_params.get("days", "30")
-    since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=int(days)) if days.isdigit() else None
+    since = clock.now() - dt.timedelta(days=int(days)) if days.isdigit() else None
     found = await gaps(a.db, since=since)
     await a.kb.matcher()
     entries = {e.id: e for g in a.kb.groups for e in g.entries}

@@ -22,8 +22,9 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.clock import now as utcnow
 from bot.storage.db import Database
-from bot.storage.models import Campaign, OutboxItem, Resident, Subscription, utcnow
+from bot.storage.models import Campaign, OutboxItem, Resident, Subscription
 
 __all__ = ["BATCH", "Row", "audience_size", "backlog", "claim_next_batch", "counts", "materialise", "mark", "requeue_stale"]
 

@@ -35,8 +35,9 @@ from bot import metrics
 from bot.campaigns import outbox
 from bot.campaigns.service import unsubscribe
 from bot.channels.base import Button, Delivered, Link, Outcome, Reply
+from bot.clock import now as utcnow
 from bot.storage.db import Database
-from bot.storage.models import Campaign, utcnow
+from bot.storage.models import Campaign
 
 __all__ = ["Sender", "TokenBucket", "UNSUBSCRIBE"]
 

@@ -14,17 +14,17 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
 from bot.campaigns import outbox
+from bot.clock import TZ
+from bot.clock import now as utcnow
 from bot.storage.db import Database
-from bot.storage.models import Area, Campaign, Resident, Subscription, utcnow
+from bot.storage.models import Area, Campaign, Resident, Subscription
 
 __all__ = ["CampaignError", "create", "get", "list_campaigns", "set_state", "status", "subscribe", "unsubscribe", "resubscribe", "import_subscribers", "subscriber_stats"]
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ("telegram", "zalo", "zalo_oa", "web")
 TELEGRAM_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

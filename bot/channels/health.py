@@ -30,7 +30,7 @@ class ChannelHealth:
         self.last_ok: float | None = None  # time.monotonic() of the last success
         self.failures = 0  # in a row, since the last success
         self.last_error = ""
-        self.failing_since: float | None = None  # time.time() of the first failure in a row
+        self.failing_since: float | None = None  # time.monotonic() of the first failure in a row
         self._last_success = metrics.CHANNEL_LAST_SUCCESS.labels(channel)
         self._in_a_row = metrics.CHANNEL_CONSECUTIVE_FAILURES.labels(channel)
 
@@ -40,7 +40,7 @@ class ChannelHealth:
         self.last_ok = time.monotonic()
         self.failures = 0
         self.failing_since = None
-        self._last_success.set(time.time())
+        self._last_success.set(time.time())  # a Unix timestamp for Prometheus (`time() - x` alerts), not a rule
         self._in_a_row.set(0)
 
     def failed(self, error: str, detail: str = "") -> None:
@@ -48,7 +48,7 @@ class ChannelHealth:
         self.failures += 1
         self.last_error = error
         if self.failing_since is None:
-            self.failing_since = time.time()
+            self.failing_since = time.monotonic()
         metrics.CHANNEL_FAILURES.labels(self.channel, error).inc()
         self._in_a_row.set(self.failures)
         if self.failures % ALERT_AFTER == 0:
@@ -70,5 +70,5 @@ class ChannelHealth:
         if self.failures:
             details["failures_in_a_row"] = self.failures
             details["last_error"] = self.last_error
-            details["failing_for_seconds"] = round(time.time() - (self.failing_since or time.time()))
+            details["failing_for_seconds"] = round(now - (self.failing_since or now))
         return (fresh or not polling), details

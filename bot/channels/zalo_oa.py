@@ -35,7 +35,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from starlette.requests import Request
@@ -44,23 +43,24 @@ from starlette.responses import JSONResponse, Response
 from bot import metrics
 from bot.campaigns.service import resubscribe, unsubscribe
 from bot.channels import inbox
+from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
 from bot.channels.locks import ResidentLocks
-from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.telegram import split_text
 from bot.channels.zalo_bot import chosen, remember_choices
 from bot.channels.zalo_bot import render as numbered
 from bot.channels.zalo_oa_api import WINDOW_CLOSED, TokenError, ZaloOAClient, ZaloOAError, action_for, check_signature
+from bot.clock import TZ
+from bot.clock import now as utcnow
 from bot.conversation import load_resident, save_resident
 from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import Resident, utcnow
+from bot.storage.models import Resident
 
 __all__ = ["ZaloOAChannel", "render"]
 
 logger = logging.getLogger(__name__)
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_TEXT = 2000
 MAX_BUTTONS = 5
 BUTTON_PREFIX = "cds:"

@@ -31,9 +31,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.channels.base import Outcome
+from bot.clock import now as utcnow
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import ZaloOAToken, utcnow
+from bot.storage.models import ZaloOAToken
 
 __all__ = ["ERRORS", "TokenError", "TokenStore", "ZaloOAClient", "ZaloOAError", "action_for", "check_signature", "signature"]
 

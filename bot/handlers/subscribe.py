@@ -6,9 +6,9 @@ from __future__ import annotations
 from bot.campaigns.service import subscribe as store_subscription
 from bot.campaigns.service import unsubscribe
 from bot.channels.base import Button, Incoming, Reply
+from bot.clock import now as utcnow
 from bot.conversation import Context, save_resident
 from bot.handlers import area
-from bot.storage.models import utcnow
 
 SUB = "d:"  # d:t:<group> toggles a topic, d:all, d:ok (consent)
 UNSUB = "u:"  # u:off stops, u:keep keeps

@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.clock import now as utcnow
 from bot.reports import daily
-from bot.services.areas import AreaRow
 from bot.reports.periods import Period
+from bot.services.areas import AreaRow
 from bot.storage.db import Database
-from bot.storage.models import Area, Campaign, KbEntry, OutboxItem, Subscription, Team, TeamMember, Ticket, utcnow
+from bot.storage.models import Area, Campaign, KbEntry, OutboxItem, Subscription, Team, TeamMember, Ticket
 
 __all__ = ["Report", "TicketFigures", "CampaignFigure", "MemberFigure", "SubscriberFigure", "compute", "TOP"]
 

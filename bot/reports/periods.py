@@ -18,22 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+
+from bot.clock import TZ, local_day_start, local_today
 
 __all__ = ["TZ", "Period", "due_next", "six_month", "yearly", "plan_periods", "local_day_start", "local_today"]
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_day_start(day: dt.date) -> dt.datetime:
-    """Midnight of a Đà Nẵng day as the naive UTC time the database stores."""
-    return dt.datetime.combine(day, dt.time(), TZ).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def local_today(now: dt.datetime | None = None) -> dt.date:
-    """Today in Đà Nẵng; `now` is a naive UTC time as stored (default: the clock)."""
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(tzinfo=dt.UTC).astimezone(TZ).date()
 
 
 @dataclass(frozen=True)

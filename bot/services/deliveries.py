@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.channels.base import Button, Link, Reply
+from bot.clock import now as utcnow
 from bot.storage.db import Database
-from bot.storage.models import Delivery, Resident, utcnow
+from bot.storage.models import Delivery, Resident
 
 __all__ = ["store", "take"]
 

@@ -23,12 +23,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from bot.chitchat import Chitchat
+from bot.clock import now as utcnow
 from bot.kb_files import Entry, Group, dump_group, read_dir
 from bot.match_worker import MatchWorker, Recipe
 from bot.matcher import Doc, Match, Matcher
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import KbEntry, KbGroup, KbHistory, KbMeta, utcnow
+from bot.storage.models import KbEntry, KbGroup, KbHistory, KbMeta
 from bot.text import Lexicon
 
 __all__ = [

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bot.clock import now as utcnow
 from bot.conversation import save_states
 from bot.matcher import Match
 from bot.redact import redact
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, utcnow
+from bot.storage.models import QuestionLog, Resident
 
 __all__ = ["log_question", "redact", "resident_hash"]
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
+from bot.clock import now as utcnow
 from bot.kb_files import Entry
 from bot.storage.db import Database
-from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket, utcnow
+from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket
 
 __all__ = [
     "Member", "TicketView", "answer", "claim", "create_invite", "create_team", "join", "list_teams",

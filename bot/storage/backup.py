@@ -28,6 +28,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
+from bot import clock
 from bot.storage.db import alembic_config
 
 __all__ = ["BackupError", "Copied", "backup", "restore", "sqlite_file"]
@@ -130,7 +131,7 @@ def restore(url: str, source: Path) -> Copied:
         saved = None
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
             saved = target.with_name(f"{target.name}.before-restore-{stamp}")
             current = _connect(target)
             try:

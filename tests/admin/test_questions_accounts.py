@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import insert
 
 from bot.app import Assistant
+from bot.clock import now as utcnow
 from bot.services.gaps import gaps
-from bot.storage.models import QuestionLog, Ticket, utcnow
+from bot.storage.models import QuestionLog, Ticket
 from tests.admin.conftest import Client, csrf_of
 
 pytestmark = pytest.mark.asyncio

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import insert
 
 from bot.app import Assistant
+from bot.clock import now as utcnow
 from bot.kb_files import Entry
 from bot.services.knowledge import save_draft, save_entry
-from bot.storage.models import Campaign, QuestionLog, Team, TeamMember, Ticket, utcnow
+from bot.storage.models import Campaign, QuestionLog, Team, TeamMember, Ticket
 from tests.admin.conftest import Client, csrf_of
 from tests.admin.test_access import CASES
 

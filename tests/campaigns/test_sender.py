@@ -15,10 +15,11 @@ from sqlalchemy import insert, select
 from bot.campaigns import outbox, service
 from bot.campaigns.sender import Sender
 from bot.channels.telegram import TelegramChannel
+from bot.clock import now as utcnow
 from bot.services.areas import import_csv
 from bot.settings import ROOT, Settings
 from bot.storage.db import Database, open_database
-from bot.storage.models import Resident, Subscription, utcnow
+from bot.storage.models import Resident, Subscription
 from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 from tests.fakes.telegram_api import FakeTelegram
 

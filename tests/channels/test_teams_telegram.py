@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
+from bot import clock
 from bot.app import Assistant, create_app, prepare
 from bot.services import teams
 from bot.settings import Settings
@@ -136,12 +137,14 @@ async def test_not_in_scope_tells_the_resident(world) -> None:  # type: ignore[n
 @pytest.mark.asyncio
 async def test_reminder_then_escalation_in_working_time_only(world) -> None:  # type: ignore[no-untyped-def]
     chat, assistant, fake = world
+    clock.set_now(dt.datetime(2026, 11, 27, 8, 0))  # Friday 15:00 in Đà Nẵng
     number = await escalate(chat)
     async with assistant.db.session() as s:
         created = (await s.get(Ticket, number)).created_at  # type: ignore[union-attr]
-    # 9 hours later, but on a Sunday night in Đà Nẵng: nothing is sent.
+    assert created.date() == dt.date(2026, 11, 27)
+    # Past the 8-hour target, but on a Sunday night in Đà Nẵng: nothing is sent.
     sunday_night = dt.datetime(2026, 11, 29, 15, 0)  # 22:00 in UTC+7
-    assert await assistant.check_tickets(max(created, sunday_night)) == (0, 0)
+    assert await assistant.check_tickets(sunday_night) == (0, 0)
     monday = dt.datetime(2026, 11, 30, 1, 0)  # Monday 08:00 in Đà Nẵng
     sent_before = len(fake.sent(MEMBER))
     assert await assistant.check_tickets(monday) == (1, 0)

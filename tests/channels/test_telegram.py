@@ -17,9 +17,10 @@ from sqlalchemy import insert, select
 from bot.app import create_app, prepare
 from bot.campaigns import service as campaigns
 from bot.channels.telegram import split_text
+from bot.clock import now as utcnow
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Subscription, utcnow
+from bot.storage.models import QuestionLog, Resident, Subscription
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port, serving
 

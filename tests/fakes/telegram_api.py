@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes import epoch_seconds
 from tests.fakes.loopback import LoopbackServer
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Trợ lý CĐS", "username": "cdsdanang_bot"}
@@ -134,7 +135,7 @@ class FakeTelegram(LoopbackServer):
     def _message(self, user: int, **content: Any) -> dict[str, Any]:
         return {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(epoch_seconds()),
             "chat": {"id": user, "type": "private", "first_name": "Cư dân"},
             "from": self._user(user),
             **content,
@@ -143,14 +144,14 @@ class FakeTelegram(LoopbackServer):
     def message(self, user: int, text: str, reply_to: str | None = None) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
         if reply_to is not None:  # the user replies to one of the bot's messages
-            content["reply_to_message"] = {"message_id": next(self._message_ids), "date": int(time.time()),
+            content["reply_to_message"] = {"message_id": next(self._message_ids), "date": int(epoch_seconds()),
                                            "chat": {"id": user, "type": "private"}, "from": BOT_USER, "text": reply_to}
         if text.startswith("/"):
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._push({"message": self._message(user, **content)})
 
     def callback(self, user: int, data: str) -> dict[str, Any]:
-        bot_msg = {"message_id": next(self._message_ids), "date": int(time.time()),
+        bot_msg = {"message_id": next(self._message_ids), "date": int(epoch_seconds()),
                    "chat": {"id": user, "type": "private"}, "from": BOT_USER, "text": "…"}
         return self._push({"callback_query": {"id": str(next(self._ids)) + "cb", "from": self._user(user),
                                               "chat_instance": "ci", "data": data, "message": bot_msg}})
@@ -166,7 +167,7 @@ class FakeTelegram(LoopbackServer):
         return self._push({"message": self._message(user, voice={"file_id": "v1", "file_unique_id": "v1", "duration": 2})})
 
     def forwarded(self, user: int, text: str) -> dict[str, Any]:
-        origin = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "Ai đó"}
+        origin = {"type": "hidden_user", "date": int(epoch_seconds()), "sender_user_name": "Ai đó"}
         return self._push({"message": self._message(user, text=text, forward_origin=origin)})
 
     def take_update(self) -> dict[str, Any] | None:
@@ -252,12 +253,12 @@ class FakeTelegram(LoopbackServer):
         if method == "getMe":
             return self._ok(BOT_USER)
         if method == "sendPhoto":
-            return self._ok({"message_id": next(self._message_ids), "date": int(time.time()),
+            return self._ok({"message_id": next(self._message_ids), "date": int(epoch_seconds()),
                              "chat": {"id": int(params.get("chat_id", 0)), "type": "private"}, "from": BOT_USER,
                              "photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 1, "height": 1}],
                              "caption": str(params.get("caption", ""))})
         if method in ("sendMessage", "editMessageText"):
-            return self._ok({"message_id": next(self._message_ids), "date": int(time.time()),
+            return self._ok({"message_id": next(self._message_ids), "date": int(epoch_seconds()),
                              "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
                              "from": BOT_USER, "text": str(params.get("text", ""))})
         if method == "setWebhook":

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes import epoch_seconds
 from tests.fakes.loopback import LoopbackServer
 
 
@@ -45,7 +46,7 @@ class FakeZaloBot(LoopbackServer):
         update = {"event_name": event, "message": {
             "from": {"id": user, "display_name": "Cư dân Zalo", "is_bot": False},
             "chat": {"id": user, "chat_type": "PRIVATE"}, "text": text,
-            "message_id": secrets.token_hex(10), "date": int(time.time() * 1000)}}
+            "message_id": secrets.token_hex(10), "date": int(epoch_seconds() * 1000)}}
         with self.lock:
             self.updates.append(update)
         return update
@@ -99,13 +100,13 @@ class FakeZaloBot(LoopbackServer):
             text = str(params.get("text", ""))
             if not 1 <= len(text) <= 2000:
                 return self._error(400, "text must be 1-2000 characters")
-            return JSONResponse({"ok": True, "result": {"message_id": secrets.token_hex(10), "date": int(time.time() * 1000)}})
+            return JSONResponse({"ok": True, "result": {"message_id": secrets.token_hex(10), "date": int(epoch_seconds() * 1000)}})
         if method == "getMe":
             return JSONResponse({"ok": True, "result": {"id": "bot1", "account_name": "Bot CĐS", "account_type": "BASIC"}})
         if method == "setWebhook":
             self.webhook = params
-            return JSONResponse({"ok": True, "result": {"url": params.get("url"), "updated_at": int(time.time() * 1000)}})
+            return JSONResponse({"ok": True, "result": {"url": params.get("url"), "updated_at": int(epoch_seconds() * 1000)}})
         if method == "deleteWebhook":
             self.webhook = {}
-            return JSONResponse({"ok": True, "result": {"url": "", "updated_at": int(time.time() * 1000)}})
+            return JSONResponse({"ok": True, "result": {"url": "", "updated_at": int(epoch_seconds() * 1000)}})
         return JSONResponse({"ok": True, "result": True})

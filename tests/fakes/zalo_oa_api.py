@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes import epoch_seconds
 from tests.fakes.loopback import LoopbackServer
 
 DAY_MS = 86_400_000
@@ -100,7 +101,7 @@ class FakeZaloOA(LoopbackServer):
     # -- control -----------------------------------------------------------------------
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000) + self.offset_ms
+        return int(epoch_seconds() * 1000) + self.offset_ms
 
     def issue_tokens(self, lifetime_s: int = 90000) -> tuple[str, str]:
         """A valid access/refresh pair, as the developer console gives the first time."""

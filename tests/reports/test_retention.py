@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.app import Assistant
+from bot.clock import now as utcnow
 from bot.reports import Period, compute, six_month, yearly
 from bot.reports.retention import cutoff, purge
 from bot.settings import ROOT, Settings
 from bot.storage.db import Database, open_database
-from bot.storage.models import QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow
+from bot.storage.models import QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket
 from tests.reports import dataset
 
 PERIODS = [six_month(2026), yearly(2026), Period(dt.date(2026, 1, 10), dt.date(2026, 3, 6)),
