@@ -74,6 +74,7 @@ _MONTHS = {m: str(i) for i, m in enumerate(
 _NUMBER = re.compile(r"(?<![\w/])\d+(?:[.,]\d+)*")
 _DOMAIN = re.compile(r"\b((?:[a-z0-9-]+\.)+(?:vn|com|org|net|gov|int))\b", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_DATE = re.compile(r"(?<![\w/])(\d{1,2})/(?:(\d{1,2})/)?(\d{4})(?![\w/])")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _SHORT_HOTLINE = re.compile(r"(?<![\d.,/])(10\d\d)(?![\d/])")  # 1022-style city lines: need the area code
 _AREA_CODED = re.compile(r"\b0\d{2,3}[ .]?(10\d\d)\b")
@@ -90,7 +91,11 @@ def numbers(text: str) -> set[str]:
     (3 June 2020 = 3/6/2020), step numbers and placeholders left out."""
     text = _PLACEHOLDER.sub(" ", _step_text(text))
     text = _DOMAIN.sub(" ", text)
-    found = {re.sub(r"[.,]", "", n).lstrip("0") or "0" for n in _NUMBER.findall(text)}
+    found: set[str] = set()
+    for date in _DATE.findall(text):  # 3/6/2020 and 8/2023: every part counts
+        found.update(part.lstrip("0") for part in date if part)
+    text = _DATE.sub(" ", text)
+    found |= {re.sub(r"[.,]", "", n).lstrip("0") or "0" for n in _NUMBER.findall(text)}
     for word in re.findall(r"[A-Za-z]+", text):
         if word.lower() in _MONTHS and word[0].isupper():
             found.add(_MONTHS[word.lower()])
