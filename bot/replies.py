@@ -71,7 +71,7 @@ TEXT = {
         "escalated_city": (
             "Đã ghi nhận câu hỏi của bạn (số {ticket}). {area} chưa có Tổ Công nghệ số cộng đồng dùng trợ lý này, "
             "nên câu hỏi được chuyển tới cán bộ của thành phố; câu trả lời sẽ gửi lại tại đây, có thể mất vài ngày làm việc. "
-            "Cần gấp, bạn gọi Tổng đài 1022."
+            "Cần gấp, bạn gọi Tổng đài 0236 1022."
         ),
         "no_question": "Tôi chưa có câu hỏi nào của bạn để chuyển. Bạn gõ câu hỏi trước nhé.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",
@@ -141,7 +141,7 @@ TEXT = {
         "escalated_city": (
             "Your question (no. {ticket}) is recorded. {area} has no community digital team on this assistant yet, "
             "so it goes to the city's staff; the answer will come here and may take a few working days. "
-            "If it is urgent, call the 1022 hotline."
+            "If it is urgent, call the hotline on 0236 1022."
         ),
         "no_question": "I have no question of yours to pass on yet. Please type your question first.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",
