@@ -164,13 +164,15 @@ SAFETY_RULES = {
     "vi": (
         ("không đưa mã OTP, mật khẩu", r"(?is)không\b.{0,40}\bOTP\b.{0,80}mật khẩu|không\b.{0,40}mật khẩu.{0,80}\bOTP\b"),
         ("công an không giải quyết qua điện thoại, không bảo chuyển tiền", r"(?is)công an không.{0,80}điện thoại.{0,80}chuyển tiền"),
-        ("gọi ngay ngân hàng để khóa tài khoản", r"(?is)(ngay|lập tức).{0,60}ngân hàng.{0,80}khóa|ngân hàng.{0,40}(ngay|lập tức).{0,60}khóa"),
+        ("gọi ngay ngân hàng để khóa tài khoản",
+         r"(?is)(ngay|lập tức).{0,60}ngân hàng.{0,80}khóa|ngân hàng.{0,40}(ngay|lập tức).{0,60}khóa"),
         ("báo công an", r"(?is)(báo|trình báo)\b.{0,30}công an"),
     ),
     "en": (
         ("never give an OTP or password", r"(?is)never\b.{0,60}\bOTP\b.{0,60}password|never\b.{0,60}password.{0,60}\bOTP\b"),
         ("the police never handle cases by phone or ask for transfers", r"(?is)police never.{0,80}phone.{0,80}transfer"),
-        ("call the bank at once to lock the account", r"(?is)(at once|immediately).{0,60}bank.{0,80}lock|bank.{0,60}(at once|immediately).{0,60}lock"),
+        ("call the bank at once to lock the account",
+         r"(?is)(at once|immediately).{0,60}bank.{0,80}lock|bank.{0,60}(at once|immediately).{0,60}lock"),
         ("report to the police", r"(?is)report\b.{0,60}police"),
     ),
 }

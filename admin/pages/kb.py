@@ -141,7 +141,8 @@ async def kb_save(request: Request, user: User) -> Response:
     if action == "try":
         question = str(data.get("try_question", "")).strip()
         tried = await kb_form.try_draft(a.kb, entry, question) if question else None
-        return _editor(request, form, groups, original=original, tried=tried, try_question=question, preview=_preview(request, entry, index),
+        return _editor(request, form, groups, original=original, tried=tried, try_question=question,
+                       preview=_preview(request, entry, index),
                        **live_ctx)
     if action == "preview":
         return _editor(request, form, groups, original=original, preview=_preview(request, entry, index), **live_ctx)
@@ -154,7 +155,8 @@ async def kb_save(request: Request, user: User) -> Response:
     checked = dataclasses.replace(entry, status="draft") if published else entry
     problems += kb_form.check(checked, form.group, allowed_domains(a.settings.knowledge_dir), known)
     if problems:
-        return _editor(request, form, groups, original=original, problems=problems, preview=_preview(request, entry, index), status_code=400, **live_ctx)
+        return _editor(request, form, groups, original=original, problems=problems, preview=_preview(request, entry, index),
+                       status_code=400, **live_ctx)
     if published:
         before = index[original][0].to_dict()
         try:
