@@ -43,6 +43,7 @@ ENTRY_FIELDS = (
     "tags",
     "sources",
     "reviewed",
+    "review_by",
 )
 GROUP_FIELDS = ("group", "title", "title_en", "pillar", "entries")
 REQUIRED = ("id", "question", "answer")
@@ -68,11 +69,15 @@ class Entry:
     tags: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     reviewed: dt.date | None = None
+    # When facts that change (ranks, hotlines, fees, app menus, pilots, laws) must be
+    # checked again; past it, the entry is listed on the admin home and by `kb import`.
+    review_by: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as a plain mapping in file order (dates as ISO strings)."""
         d = {name: getattr(self, name) for name in ENTRY_FIELDS}
         d["reviewed"] = self.reviewed.isoformat() if self.reviewed else None
+        d["review_by"] = self.review_by.isoformat() if self.review_by else None
         return d
 
 
@@ -215,15 +220,18 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
             KbProblem(path, keys.get("status", where), f"status must be one of {', '.join(STATUSES)}")
         )
         ok = False
-    reviewed = raw.get("reviewed")
-    if isinstance(reviewed, str):
-        try:
-            reviewed = dt.date.fromisoformat(reviewed)
-        except ValueError:
-            reviewed = "bad"
-    if reviewed is not None and not isinstance(reviewed, dt.date):
-        problems.append(KbProblem(path, keys.get("reviewed", where), "reviewed must be a date YYYY-MM-DD"))
-        ok = False
+    dates: dict[str, dt.date | None] = {}
+    for name in ("reviewed", "review_by"):
+        value = raw.get(name)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                value = "bad"
+        if value is not None and not isinstance(value, dt.date):
+            problems.append(KbProblem(path, keys.get(name, where), f"{name} must be a date YYYY-MM-DD"))
+            ok = False
+        dates[name] = value if isinstance(value, dt.date) else None
     links = raw.get("links") or []
     if not isinstance(links, list) or not all(
         isinstance(x, dict) and set(x) == {"label", "url"} and all(isinstance(v, str) for v in x.values())
@@ -255,7 +263,8 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
         related=lists["related"],
         tags=lists["tags"],
         sources=lists["sources"],
-        reviewed=reviewed if isinstance(reviewed, dt.date) else None,
+        reviewed=dates["reviewed"],
+        review_by=dates["review_by"],
     )
 
 
@@ -343,6 +352,8 @@ def dump_group(group: Group) -> str:
                 "reviewed": e.reviewed,
             }
         )
+        if e.review_by is not None:  # written only where facts change, so other entries stay as they were
+            entries[-1]["review_by"] = e.review_by
     data = {
         "group": group.group,
         "title": group.title,
