@@ -531,3 +531,19 @@ async def test_a_reply_that_timed_out_is_sent_again_once_at_most(oa: OA) -> None
     fake.fail("cs", 408, times=5, http_status=408)  # what the client reports for a read timeout
     assert not await ch.send(USER, Reply("Thông báo"))
     assert len([f for f in fake.failed if f[1] == USER]) == 2 and len(waits) == 1
+
+
+def test_the_home_page_carries_zalos_domain_verification_tag(settings: Settings) -> None:
+    """Zalo verifies the domain of an OA app by a meta tag on the site's home page."""
+    from starlette.testclient import TestClient
+
+    code = "SeEEB8ES51jdZCu-hOfK5MQ3rGw_AyW9"
+    with TestClient(create_app(settings.model_copy(update={"zalo_site_verification": code}))) as client:
+        page = client.get("/")
+    head = page.text.split("</head>")[0]
+    assert page.status_code == 200 and f'<meta name="zalo-platform-site-verification" content="{code}">' in head
+    assert 'aria-live="polite"' in page.text  # still the web chat
+    with TestClient(create_app(settings)) as client:
+        assert "zalo-platform-site-verification" not in client.get("/").text  # not set: no tag
+    with pytest.raises(ValueError, match="ZALO_SITE_VERIFICATION"):
+        Settings(zalo_site_verification='"><script>alert(1)</script>')
