@@ -34,7 +34,8 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join((f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+                             + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
 
 

@@ -51,6 +51,9 @@ KINDS = ("faq", "out-of-scope")
 STATUSES = ("draft", "published", "archived")
 PILLARS = ("chinh-quyen-so", "kinh-te-so", "xa-hoi-so", "chung")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: Entry and group ids travel in button payloads (`f:khong-lien-quan:<id>`, 18 + id bytes),
+#: which Telegram limits to 64 bytes (`bot.channels.base.MAX_PAYLOAD_BYTES`).
+MAX_ID_LENGTH = 40
 
 
 @dataclass
@@ -161,6 +164,8 @@ def read_text(text: str, path: str) -> tuple[Group | None, list[KbProblem], dict
         problems.append(
             KbProblem(path, _line(top["group"][1]), f"group '{data['group']}' must equal the file name '{stem}'")
         )
+    if len(stem) > MAX_ID_LENGTH:
+        problems.append(KbProblem(path, 1, f"group '{stem}' is longer than {MAX_ID_LENGTH} characters"))
     if "pillar" in data and data["pillar"] not in PILLARS:
         problems.append(
             KbProblem(path, _line(top["pillar"][1]), f"pillar must be one of {', '.join(PILLARS)}")
@@ -209,6 +214,9 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
     entry_id = str(raw.get("id") or "")
     if entry_id and not _ID.match(entry_id):
         problems.append(KbProblem(path, keys.get("id", where), f"id '{entry_id}' must be kebab-case"))
+        ok = False
+    elif len(entry_id) > MAX_ID_LENGTH:
+        problems.append(KbProblem(path, keys.get("id", where), f"id '{entry_id}' is longer than {MAX_ID_LENGTH} characters"))
         ok = False
     kind = raw.get("kind", "faq")
     if kind not in KINDS:
