@@ -101,7 +101,6 @@ def test_no_import_circles_among_the_projects_modules() -> None:
     assert found == [], "import circles: " + "; ".join(" ↔ ".join(c) for c in found)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 24: bot/channels/telegram_http.py still imports telegram._utils")
 def test_no_private_modules_of_dependencies() -> None:
     bad = []
     for name, path in modules().items():
