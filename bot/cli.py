@@ -16,44 +16,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from bot.cli_common import CliError, load_settings, ready_db
 from bot.kb_files import KbInvalid, read_dir
 from bot.settings import Settings
 
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
-
-
-class CliError(Exception):
-    """A failure to report to the user in one message (exit code 1)."""
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join((f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
-                             + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
-
-
-async def _ready_db(settings: Settings, *, seed: bool = True):  # type: ignore[no-untyped-def]
-    """Open (create, migrate) the database; on an empty one import `knowledge/` first."""
-    from bot.services import areas as areas_service
-    from bot.services.knowledge import entry_count, import_groups
-    from bot.storage.db import open_database
-
-    db = await open_database(settings.database_url)
-    if seed and await entry_count(db) == 0:
-        groups = read_dir(settings.entries_dir)
-        report = await import_groups(db, groups, by="seed")
-        print(f"Đã nạp kho tri thức lần đầu: {report.created} mục (knowledge base seeded).", file=sys.stderr)
-        areas_file = settings.knowledge_dir / "areas.csv"
-        if areas_file.exists() and await areas_service.count(db) == 0:
-            await areas_service.import_csv(db, areas_file)
-    return db
 
 
 # -- subcommands ---------------------------------------------------------------------
@@ -138,7 +107,7 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
         print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
         return 0
-    db = await _ready_db(settings, seed=False)
+    db = await ready_db(settings, seed=False)
     report = await import_groups(db, groups, by=args.by)
     await db.dispose()
     print(
@@ -162,7 +131,7 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.knowledge import export_groups, write_files
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     groups = await export_groups(db)
     await db.dispose()
     if args.jsonl:
@@ -181,7 +150,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.replies import render_match
     from bot.services.knowledge import KnowledgeBase
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     kb = KnowledgeBase(db, settings)
     matcher = await kb.matcher()
     m = matcher.match(args.question)
@@ -205,7 +174,7 @@ def _matcher_for(args: argparse.Namespace, settings: Settings):  # type: ignore[
     if getattr(args, "source", "files") == "db":
 
         async def load():  # type: ignore[no-untyped-def]
-            db = await _ready_db(settings)
+            db = await ready_db(settings)
             kb = KnowledgeBase(db, settings)
             m = await kb.matcher()
             await db.dispose()
@@ -267,7 +236,7 @@ async def cmd_areas_import(args: argparse.Namespace, settings: Settings) -> int:
 
     path = Path(args.file)
     rows = areas_service.read_csv(path)  # validates before touching the database
-    db = await _ready_db(settings, seed=False)
+    db = await ready_db(settings, seed=False)
     created, updated = await areas_service.import_rows(db, rows)
     await db.dispose()
     print(f"Đã nhập {len(rows)} đơn vị hành chính: {created} mới, {updated} cập nhật (areas imported).")
@@ -277,7 +246,7 @@ async def cmd_areas_import(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import areas as areas_service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     for area in await areas_service.list_areas(db):
         print(f"{area.code}\t{area.name}")
     await db.dispose()
@@ -287,7 +256,7 @@ async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         team_id = await teams.create_team(db, args.area_code, args.name)
     finally:
@@ -299,7 +268,7 @@ async def cmd_teams_create(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         code = await teams.create_invite(db, args.team_id, leader=args.leader)
     finally:
@@ -312,7 +281,7 @@ async def cmd_teams_invite(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         rows = await teams.list_teams(db)
         stats = {s["team"]: s for s in await teams.stats(db)}
@@ -334,7 +303,7 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
         at = service.parse_time(args.at) if args.at else None
     except ValueError as exc:
         raise CliError(f"--at phải là thời điểm ISO, ví dụ 2026-12-01T08:00 (giờ Đà Nẵng): {exc}") from exc
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         links = []
         for item in args.link or []:
@@ -358,7 +327,7 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
 async def cmd_campaign_action(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         if args.action != "status":
             state = await service.set_state(db, args.id, args.action)
@@ -381,7 +350,7 @@ async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int
 
     if not settings.telegram_bot_token:
         raise CliError("cần TELEGRAM_BOT_TOKEN để gửi thử (Telegram is not configured)")
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         async with db.session() as session:
             campaign = await session.get(Campaign, args.id)
@@ -406,7 +375,7 @@ async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_campaign_questions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         counts = await service.questions_after(db, args.id, settings.resident_id_salt)
     finally:
@@ -421,7 +390,7 @@ async def cmd_campaign_questions(args: argparse.Namespace, settings: Settings) -
 async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         n = await service.import_subscribers(db, Path(args.file))
     except service.CampaignError as exc:
@@ -435,7 +404,7 @@ async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -
 async def cmd_subscribers_stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         s = await service.subscriber_stats(db)
     finally:
@@ -564,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = _settings()
+        settings = load_settings()
         from bot.logs import setup
 
         setup(settings, level="WARNING")  # `run` raises it to LOG_LEVEL

@@ -40,7 +40,9 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
                 package = name.split(".") if is_package else name.split(".")[:-1]
                 package = package[: len(package) - (node.level - 1)]
                 base = ".".join(package + ([base] if base else []))
-            targets = [f"{base}.{a.name}" for a in node.names] + [base]
+            # `from package import submodule` depends on the submodule; any other name
+            # comes from the module (or package __init__) itself.
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
         for target in targets:
             while target and target not in known:
                 target = target.rpartition(".")[0]
