@@ -16,11 +16,10 @@ built, one per scheme, and each request goes through the one that matches
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from asgi_csrf import asgi_csrf
-import secrets
-
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse

@@ -12,7 +12,6 @@ and words typed without diacritics find those written with them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
 from starlette.requests import Request

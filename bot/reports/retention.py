@@ -25,9 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.reports import daily
 from bot.reports.periods import local_day_start, local_today
 from bot.storage.db import Database
-from bot.storage.models import (
-    Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow,
-)
+from bot.storage.models import Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow
 
 __all__ = ["PurgeResult", "cutoff", "purge"]
 

@@ -9,9 +9,9 @@ resident, never the platform id; residents hold what the conversation needs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import now as utcnow
@@ -19,6 +19,9 @@ from bot.clock import now as utcnow
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # Every model here maps one Table; saying so lets Core statements (insert, update) on
+    # `Model.__table__` type-check.
+    __table__: ClassVar[Table]
 
 
 class KbGroup(Base):
