@@ -20,6 +20,7 @@ from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, FloodGuard, load_resident
 from bot.handlers import area, escalate, feedback, general, menu, privacy, prompt, question, subscribe, team_reply
 from bot.replies import CANCEL, ESCALATE, NOT_THIS, RATE, SHOW, t
+from bot.services import history
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -130,7 +131,20 @@ class Dispatcher:
         # platform window) are handed over with their next message.
         if self.pending is not None and resident.waiting:
             replies += await self.pending(msg.channel, msg.chat)
+        if msg.channel in history.CHANNELS and not ctx.forgotten:
+            await self._record(msg, replies)
         return replies
+
+    async def _record(self, msg: Incoming, replies: list[Reply]) -> None:
+        """The web chat's history (shown again after a reload): what the resident typed or
+        the label of the button tapped, then the replies."""
+        said: str | None
+        if msg.button is not None:
+            said = await history.label_of(self.db, msg.channel, msg.chat, msg.button)
+        else:
+            said = (msg.text or "").strip()
+            said = None if said in ("/start", "") else said
+        await history.record(self.db, msg.channel, msg.chat, said, replies)
 
     @staticmethod
     def _command(msg: Incoming) -> str | None:

@@ -27,4 +27,5 @@ async def confirm(msg: Incoming, ctx: Context) -> list[Reply]:
         await prompt.drop(ctx)
         return [Reply(words["kept"])]
     counts = await forget_resident(ctx.db, ctx.resident, ctx.settings.resident_id_salt)
+    ctx.forgotten = True
     return [Reply(words["deleted"].format(**counts))]

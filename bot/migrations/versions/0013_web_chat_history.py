@@ -1,0 +1,43 @@
+"""web chat history
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-05 17:05:00
+
+The web chat's conversation, shown again after a reload (issue 19).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('chat_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('chat', sa.String(length=128), nullable=False),
+    sa.Column('sender', sa.String(length=16), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('buttons', sa.JSON(), nullable=False),
+    sa.Column('links', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('chat_history', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_history_chat', ['channel', 'chat', 'id'], unique=False)
+        batch_op.create_index('ix_chat_history_created_at', ['created_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('chat_history', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_history_created_at')
+        batch_op.drop_index('ix_chat_history_chat')
+    op.drop_table('chat_history')
