@@ -64,6 +64,7 @@ BUTTONS: list[tuple[str, Handler]] = [
     (RATE, feedback.handle),
     (feedback.REASON, feedback.handle),
     (ESCALATE, escalate.handle_button),
+    (escalate.NEW, escalate.handle_new),
     (NOT_THIS, _not_this),
     (area.AREA, area.handle_button),
     (general.LANG, general.set_language),
@@ -84,6 +85,7 @@ PENDING: dict[str, Handler] = {
 }
 # The buttons that answer a prompt (any other button leaves it).
 OWN_BUTTONS: dict[str, tuple[str, ...]] = {
+    escalate.PENDING: (ESCALATE, CANCEL),
     area.PENDING: (area.AREA, CANCEL),
     subscribe.PENDING: (subscribe.SUB, CANCEL),
     privacy.PENDING: (privacy.DELETE, CANCEL),

@@ -4,14 +4,15 @@ The resident is told honestly when to expect an answer."""
 
 from __future__ import annotations
 
-from bot.channels.base import Incoming, Reply
+from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
-from bot.replies import cancel_button, t
+from bot.replies import ESCALATE, cancel_button, t
 from bot.services import teams
 from bot.storage.models import Ticket
 
 PENDING = "person"
+NEW = "h:new"  # the web chat's always-visible "Gặp người thật"
 
 
 async def handle_button(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -30,6 +31,19 @@ async def handle_command(msg: Incoming, ctx: Context) -> list[Reply]:
     if not text:
         return await ask_question(ctx)
     return await handle_text(Incoming(**{**msg.__dict__, "text": text}), ctx)
+
+
+async def handle_new(msg: Incoming, ctx: Context) -> list[Reply]:
+    """"Gặp người thật" at any time: type what to ask; the last question (if any) can be
+    passed on with one tap instead."""
+    replies = await ask_question(ctx)
+    last = (ctx.state.get("last_question") or {}).get("text")
+    if last:
+        words = t(ctx.english)
+        short = last if len(last) <= 80 else last[:77] + "…"
+        replies = [Reply(words["ask_person_or_last"].format(question=short),
+                         buttons=(Button(words["pass_last"], ESCALATE), cancel_button(ctx.english)))]
+    return replies
 
 
 async def ask_question(ctx: Context) -> list[Reply]:

@@ -426,3 +426,34 @@ async def test_asking_for_a_person_in_words_gets_the_one_tap_offer(bot: Assistan
     assert payloads(offer) == ["h:ask"] and "/hoi" not in texts(offer)
     ask = await send(bot, btn="h:ask")  # no earlier question: asked for it, with a Thôi button
     assert ("điều gì" in texts(ask) or "What would you like" in texts(ask)) and "c:" in payloads(ask)
+
+
+@pytest.mark.asyncio
+async def test_talk_to_a_person_at_any_time(bot: Assistant) -> None:
+    ask = await send(bot, btn="h:new")  # the web chat's always-visible "Gặp người thật"
+    assert "điều gì" in texts(ask) and "c:" in payloads(ask)
+    await send(bot, "khi nào có sóng 5G ở khu phố tôi")
+    offer = await send(bot, btn="h:new")
+    assert "sóng 5G" in texts(offer) and set(payloads(offer)) == {"h:ask", "c:"}
+    typed = await send(bot, "Cho tôi hỏi lịch học lớp kỹ năng số cho người cao tuổi")
+    assert "phường, xã nào" in texts(typed)  # the typed question goes to a person, after the ward
+
+
+@pytest.mark.asyncio
+async def test_web_history_is_kept_and_deleted_with_the_data(bot: Assistant) -> None:
+    from bot.services import history
+
+    user = "webuser0000000002"
+    await send(bot, "/start", user=user)
+    await send(bot, "vneid là gì", user=user)
+    down = await send(bot, btn="r:down:vneid-la-gi", user=user)
+    assert down
+    past = await history.messages(bot.db, "web", user)
+    froms = [m["from"] for m in past]
+    assert froms[0] == "assistant" and "resident" in froms  # the automatic /start is not shown as typed
+    said = [m["text"] for m in past if m["from"] == "resident"]
+    assert said == ["vneid là gì", "👎 Chưa đúng"]  # a tapped button is shown by its label
+    assert any(b["payload"].startswith("r:up:") for m in past for b in m["buttons"])
+    await send(bot, "/xoadulieu", user=user)
+    await send(bot, btn="x:yes", user=user)
+    assert await history.messages(bot.db, "web", user) == []

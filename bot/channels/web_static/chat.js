@@ -14,13 +14,13 @@
   var SIZES = [18, 20, 22, 24, 27, 30];
   var UI = {
     vi: { placeholder: "Gõ câu hỏi, ví dụ: VNeID là gì?", send: "Gửi", topics: "Chủ đề", label: "Câu hỏi của bạn",
-          person: "Gặp người thật", smaller: "Chữ nhỏ hơn", larger: "Chữ lớn hơn", listen: "Nghe", stop: "Dừng đọc",
+          person: "Gặp người thật", smaller: "chữ nhỏ hơn", larger: "chữ lớn hơn", listen: "Nghe", stop: "Dừng đọc",
           listenLabel: "Nghe đọc câu trả lời này", tools: "Công cụ", log: "Cuộc trò chuyện",
           switchTo: "English", switchLabel: "Switch to English", switchLang: "en",
           error: "Không gửi được. Bạn thử lại sau giây lát nhé.",
           note: "Câu hỏi được ghi lại để cải thiện câu trả lời. Gõ /xoadulieu để xóa dữ liệu của bạn." },
     en: { placeholder: "Type a question, e.g. What is VNeID?", send: "Send", topics: "Topics", label: "Your question",
-          person: "Talk to a person", smaller: "Smaller text", larger: "Larger text", listen: "Listen", stop: "Stop",
+          person: "Talk to a person", smaller: "smaller text", larger: "larger text", listen: "Listen", stop: "Stop",
           listenLabel: "Listen to this answer", tools: "Tools", log: "Conversation",
           switchTo: "Tiếng Việt", switchLabel: "Chuyển sang tiếng Việt", switchLang: "vi",
           error: "Could not send. Please try again in a moment.",
@@ -48,8 +48,8 @@
     document.getElementById("send").textContent = t.send;
     document.getElementById("menu").textContent = t.topics;
     document.getElementById("person").textContent = t.person;
-    document.getElementById("smaller").setAttribute("aria-label", t.smaller);
-    document.getElementById("larger").setAttribute("aria-label", t.larger);
+    document.querySelector("#smaller .visually-hidden").textContent = " " + t.smaller;
+    document.querySelector("#larger .visually-hidden").textContent = " " + t.larger;
     document.getElementById("toolbar").setAttribute("aria-label", t.tools);
     document.getElementById("text-label").textContent = t.label;
     document.getElementById("note").textContent = t.note;
@@ -162,7 +162,7 @@
   // from its beginning, not from the middle).
   function reveal(first) {
     if (!first) { return; }
-    log.scrollTop = first.offsetTop - log.offsetTop - 8;
+    log.scrollTop += first.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
   }
 
   function showAll(replies) {
@@ -195,7 +195,7 @@
     send({ text: text }).then(function () { input.focus(); });
   });
   document.getElementById("menu").addEventListener("click", function () { tap(UI[lang].topics, "m:"); });
-  document.getElementById("person").addEventListener("click", function () { tap(UI[lang].person, "h:ask"); });
+  document.getElementById("person").addEventListener("click", function () { tap(UI[lang].person, "h:new"); });
   document.getElementById("smaller").addEventListener("click", function () { size -= 1; applySize(); });
   document.getElementById("larger").addEventListener("click", function () { size += 1; applySize(); });
   langBtn.addEventListener("click", function () {
