@@ -9,14 +9,14 @@ from bot.conversation import Context, save_resident
 from bot.handlers import prompt
 from bot.replies import cancel_button, t
 from bot.services.areas import AreaRow, find_area, list_areas
-from bot.services.old_units import DISTRICT_KINDS, OldUnit, find_old, load, strip_kind
+from bot.services.old_units import DISTRICT_KINDS, OldUnit, current, find_old, strip_kind
 
 AREA = "a:"  # a:<area code>
 PENDING = "area"
 
 
-def old_units(ctx: Context) -> list[OldUnit]:
-    return load(ctx.settings.knowledge_dir / "old-units.csv")
+async def old_units(ctx: Context) -> list[OldUnit]:
+    return await current(ctx.db, ctx.settings.knowledge_dir / "old-units.csv")
 
 
 def _in_sentence(label: str) -> str:
@@ -99,12 +99,13 @@ async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
     _, kind = strip_kind(text)
     found = [] if kind in DISTRICT_KINDS else find_area(text, areas)
     score = found[0][1] if found else 0.0
-    old = find_old(text, old_units(ctx))
+    units = await old_units(ctx)
+    old = find_old(text, units)
     old_score = old[0][1] if old else 0.0
     if score >= 90 and (len(found) < 2 or found[1][1] < score) and (score == 100 or score > old_score):
         return await _set(ctx, found[0][0])
     if old:
-        reply = resolve_old(text, old_units(ctx), areas, ctx.english)
+        reply = resolve_old(text, units, areas, ctx.english)
         if reply is not None:
             return await _offer(ctx, reply)
     if (score < 80 or len(text.split()) >= 5 or "?" in text) and await prompt.looks_like_question(text, ctx):

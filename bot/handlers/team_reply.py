@@ -168,12 +168,13 @@ async def move_text(msg: Incoming, ctx: Context) -> list[Reply]:
     if typed.lower() not in ("thành phố", "thanh pho", "tp", "city"):
         areas = await area.list_areas(ctx.db)
         found = area.find_area(typed, areas)
-        old = area.find_old(typed, area.old_units(ctx))
+        units = await area.old_units(ctx)
+        old = area.find_old(typed, units)
         if (not found or found[0][1] < 90) and len(old) == 1 and len(old[0][0].new_codes) == 1:
             target = next((a for a in areas if a.code == old[0][0].new_codes[0]), None)
             found = [(target, 100.0)] if target is not None else found
         if not found or found[0][1] < 80:
-            hint = area.resolve_old(typed, area.old_units(ctx), areas)
+            hint = area.resolve_old(typed, units, areas)
             extra = f" ({hint.text.split('.')[0]}.)" if hint is not None else ""
             return [Reply(f"Tôi chưa tìm thấy phường, xã đó; câu hỏi chưa được chuyển.{extra} Bấm Chuyển và gõ lại tên.")]
         code, label = found[0][0].code, found[0][0].label

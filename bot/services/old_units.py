@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rapidfuzz import fuzz
+from sqlalchemy import select
 
+from bot.clock import now as utcnow
+from bot.storage.db import Database
+from bot.storage.models import OldUnitsFile
 from bot.text import canon, fold
 
-__all__ = ["OldUnit", "read_csv", "parse", "load", "find_old", "strip_kind", "KINDS", "DISTRICT_KINDS"]
+__all__ = ["OldUnit", "read_csv", "parse", "load", "current", "save", "find_old", "strip_kind", "names_by_area",
+           "resolve", "KINDS", "DISTRICT_KINDS"]
 
 KINDS = {"phuong": "Phường", "xa": "Xã", "thi-tran": "Thị trấn", "quan": "Quận", "huyen": "Huyện",
          "thi-xa": "Thị xã", "thanh-pho": "Thành phố"}
@@ -123,6 +128,64 @@ def load(path: Path) -> list[OldUnit]:
         cached = (mtime, read_csv(path))
         _cache[path] = cached
     return cached[1]
+
+
+_parsed: dict[str, list[OldUnit]] = {}
+
+
+async def current(db: Database, path: Path) -> list[OldUnit]:
+    """The units in use: the file an admin uploaded (stored in the database), else the
+    seed file `path` (knowledge/old-units.csv)."""
+    async with db.session() as session:
+        text = await session.scalar(select(OldUnitsFile.text).where(OldUnitsFile.id == 1))
+    if text is None:
+        return load(path)
+    if text not in _parsed:
+        _parsed.clear()
+        _parsed[text] = parse(text, "old-units (uploaded)")
+    return _parsed[text]
+
+
+async def save(db: Database, text: str, by: str) -> int:
+    """Validate an uploaded file against the areas in the database and put it in use;
+    returns its row count (raises ValueError listing every bad line, nothing saved)."""
+    from bot.services.areas import list_areas
+
+    units = parse(text, "old-units.csv", {a.code for a in await list_areas(db)})
+    async with db.session() as session, session.begin():
+        row = await session.get(OldUnitsFile, 1)
+        if row is None:
+            session.add(OldUnitsFile(id=1, text=text, uploaded_by=by[:100], uploaded_at=utcnow()))
+        else:
+            row.text, row.uploaded_by, row.uploaded_at = text, by[:100], utcnow()
+    return len(units)
+
+
+def names_by_area(units: list[OldUnit]) -> dict[str, list[OldUnit]]:
+    """The former communes (not quận/huyện) each unit of today took in."""
+    found: dict[str, list[OldUnit]] = {}
+    for u in units:
+        if u.kind not in DISTRICT_KINDS:
+            for code in u.new_codes:
+                found.setdefault(code, []).append(u)
+    return found
+
+
+def resolve(typed: str, areas: list, units: list[OldUnit]) -> list:  # type: ignore[type-arg]
+    """The units of today (AreaRow) a typed name may mean: a code, a name of today, or a
+    former name (several when the former unit was split or covered several)."""
+    from bot.services.areas import find_area
+
+    typed = typed.strip()
+    by_code = {a.code: a for a in areas}
+    if typed in by_code:
+        return [by_code[typed]]
+    _, kind = strip_kind(typed)
+    found = [] if kind in DISTRICT_KINDS else find_area(typed, areas)
+    if found and found[0][1] >= 95 and (len(found) < 2 or found[1][1] < found[0][1]):
+        return [found[0][0]]
+    codes = list(dict.fromkeys(c for u, _ in find_old(typed, units) for c in u.new_codes))
+    return [by_code[c] for c in codes if c in by_code]
 
 
 def find_old(typed: str, units: list[OldUnit], min_score: float = 90) -> list[tuple[OldUnit, float]]:

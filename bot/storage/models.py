@@ -284,6 +284,17 @@ class ChatHistory(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class OldUnitsFile(Base):
+    """One row: the old-units CSV an admin uploaded (it replaces knowledge/old-units.csv)."""
+
+    __tablename__ = "old_units_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Subscription(Base):
     """A resident's consent to receive announcements, for an area and some topics."""
 

@@ -1,10 +1,11 @@
-"""web chat history
+"""web chat history, uploaded old-units file
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-05 17:05:00
 
-The web chat's conversation, shown again after a reload (issue 19).
+The web chat's conversation, shown again after a reload, and the old-units CSV an admin
+uploaded (issue 19).
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ def upgrade() -> None:
         batch_op.create_index('ix_chat_history_created_at', ['created_at'], unique=False)
 
 
+    op.create_table('old_units_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=100), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('old_units_file')
     with op.batch_alter_table('chat_history', schema=None) as batch_op:
         batch_op.drop_index('ix_chat_history_created_at')
         batch_op.drop_index('ix_chat_history_chat')
