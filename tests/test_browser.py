@@ -316,4 +316,13 @@ def test_admin_pages_have_no_serious_accessibility_violation(server: str, page) 
         found = axe(page)
         if found:
             problems[path] = found
+    page.goto(server + "/admin/teams")  # a team's page: create one through the form (a former name typed)
+    page.fill("input[name=area_name]", "Thạc Gián")
+    page.fill("input[name=name]", "Tổ CNS phường Thanh Khê")
+    page.locator("form[action$='/admin/teams'] button[type=submit]").click()
+    page.wait_for_url("**/admin/teams/*")
+    assert "Tổ CNS phường Thanh Khê" in page.inner_text("body")
+    found = axe(page)
+    if found:
+        problems[page.url] = found
     assert problems == {}
