@@ -48,6 +48,7 @@ TEXT = {
             "• /dangky, /huy: nhận hoặc ngừng nhận thông báo\n"
             "• /ngonngu: đổi tiếng Việt / English\n"
             "• /xoadulieu: xóa dữ liệu của bạn\n"
+            "• /thoi: thôi bước đang làm (hoặc bấm nút Thôi, hoặc gõ \"thôi\")\n"
             "• /trogiup: xem hướng dẫn này"
         ),
         "menu": "Chọn nhóm chủ đề:",
@@ -145,6 +146,7 @@ TEXT = {
             "• /dangky, /huy: subscribe to or stop announcements\n"
             "• /ngonngu: switch Vietnamese / English\n"
             "• /xoadulieu: delete your data\n"
+            "• /cancel: stop what you are doing (or tap Cancel)\n"
             "• /trogiup: this help"
         ),
         "menu": "Choose a group of topics:",

@@ -271,6 +271,10 @@ async def test_question_for_a_person_prompt_can_be_left(bot: Assistant) -> None:
     assert "pending" not in await _state(bot)
     await send(bot, "/hoi")
     assert "Đã thôi" in texts(await send(bot, btn="c:"))
+    for command in ("/thoi", "/cancel"):
+        await send(bot, "/hoi")
+        assert "Đã thôi" in texts(await send(bot, command))
+    assert "pending" not in await _state(bot)
     async with bot.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Ticket)) == 0
 
