@@ -143,6 +143,10 @@ class Dispatcher:
         said: str | None
         if msg.button is not None:
             said = await history.label_of(self.db, msg.channel, msg.chat, msg.button)
+            if said is None and msg.button in (menu.MENU, escalate.NEW):  # the web chat's own buttons
+                resident = await load_resident(self.db, msg.channel, msg.user)
+                words = t(resident.language == "en")
+                said = words["topics"] if msg.button == menu.MENU else words["person_button"]
         else:
             said = (msg.text or "").strip()
             said = None if said in ("/start", "") else said

@@ -458,6 +458,10 @@ async def test_web_history_is_kept_and_deleted_with_the_data(bot: Assistant) -> 
     said = [m["text"] for m in past if m["from"] == "resident"]
     assert said == ["vneid là gì", "👎 Chưa đúng"]  # a tapped button is shown by its label
     assert any(b["payload"].startswith("r:up:") for m in past for b in m["buttons"])
+    await send(bot, btn="m:", user=user)  # the web chat's Chủ đề and Gặp người thật buttons
+    await send(bot, btn="h:new", user=user)
+    said = [m["text"] for m in await history.messages(bot.db, "web", user) if m["from"] == "resident"]
+    assert said[-2:] == ["Chủ đề", "Gặp người thật"]
     await send(bot, "/xoadulieu", user=user)
     await send(bot, btn="x:yes", user=user)
     assert await history.messages(bot.db, "web", user) == []
