@@ -243,6 +243,26 @@ async def cmd_areas_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_areas_import_old(args: argparse.Namespace, settings: Settings) -> int:
+    """Put a corrected old-units file in use (checked against the areas first)."""
+    from bot.services import old_units
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CliError(f"Không đọc được {path} (cannot read): {exc.strerror}") from exc
+    db = await _ready_db(settings)
+    try:
+        n = await old_units.save(db, text, "cli")
+    except ValueError as exc:
+        raise CliError(f"không nhập gì (nothing imported):\n{exc}") from exc
+    finally:
+        await db.dispose()
+    print(f"Đã nhập {n} đơn vị cũ (old units imported).")
+    return 0
+
+
 async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import areas as areas_service
 
@@ -392,7 +412,7 @@ async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -
 
     db = await ready_db(settings)
     try:
-        n = await service.import_subscribers(db, Path(args.file))
+        n = await service.import_subscribers(db, Path(args.file), settings.knowledge_dir / "old-units.csv")
     except service.CampaignError as exc:
         raise CliError(f"không nhập gì (nothing imported):\n{exc}") from exc
     finally:
@@ -477,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(ars, "import", "Nhập danh sách đơn vị từ CSV: code,kind,name (import areas).", cmd_areas_import)
     sp.add_argument("file", help="tệp CSV")
     add(ars, "list", "Liệt kê các đơn vị: MÃ<TAB>TÊN (list areas).", cmd_areas_list)
+    sp = add(ars, "import-old", "Nhập bảng tên cũ → đơn vị mới (knowledge/old-units.csv đã sửa) (import old unit names).",
+             cmd_areas_import_old)
+    sp.add_argument("file", metavar="FILE.csv")
 
     tm = sub.add_parser("teams", help="Tổ Công nghệ số cộng đồng (teams)", description="Tổ Công nghệ số cộng đồng (teams).")
     tms = tm.add_subparsers(dest="teams_command", metavar="ACTION")

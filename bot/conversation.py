@@ -21,7 +21,7 @@ from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Ticket
+from bot.storage.models import ChatHistory, QuestionLog, Resident, Ticket
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
 
@@ -41,6 +41,8 @@ class Context:
     # Send a message to another chat (a team member, a resident answered later):
     # push(channel, chat, reply) -> delivered now (False: stored for later, or unreachable).
     push: Callable[[str, str, Reply], Awaitable[bool]] = field(default=_no_push)
+    # Set when the resident's data was deleted (/xoadulieu): nothing more is stored.
+    forgotten: bool = False
 
     @property
     def english(self) -> bool:
@@ -133,6 +135,8 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
             .values(question="", chat="", status="closed", resident_id=None)
         )
         await session.execute(delete(Resident).where(Resident.id == resident.id))
+        await session.execute(delete(ChatHistory).where(ChatHistory.channel == resident.channel,
+                                                        ChatHistory.chat == resident.platform_user_id))
     return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
 
 

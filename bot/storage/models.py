@@ -269,6 +269,36 @@ class Delivery(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class ChatHistory(Base):
+    """The web chat's conversation, shown again after a reload: the resident's messages
+    and the assistant's replies, in order. Kept as long as the question log
+    (QUESTION_RETENTION_DAYS) and deleted with the resident (/xoadulieu)."""
+
+    __tablename__ = "chat_history"
+    __table_args__ = (Index("ix_chat_history_chat", "channel", "chat", "id"),
+                      Index("ix_chat_history_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))
+    sender: Mapped[str] = mapped_column(String(16))  # resident | assistant
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OldUnitsFile(Base):
+    """One row: the old-units CSV an admin uploaded (it replaces knowledge/old-units.csv)."""
+
+    __tablename__ = "old_units_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Subscription(Base):
     """A resident's consent to receive announcements, for an area and some topics."""
 
