@@ -252,7 +252,7 @@ async def cmd_areas_import_old(args: argparse.Namespace, settings: Settings) -> 
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CliError(f"Không đọc được {path} (cannot read): {exc.strerror}") from exc
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         n = await old_units.save(db, text, "cli")
     except ValueError as exc:
