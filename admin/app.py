@@ -38,7 +38,7 @@ PUBLIC = frozenset({"login", "login_post", "logout", "static"})
 
 def assistant(request: Request) -> Assistant:
     """The running assistant (database, knowledge base, settings) of this request."""
-    return request.app.state.get_assistant()  # type: ignore[no-any-return]
+    return request.app.state.get_assistant()
 
 
 def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix: str = "/admin") -> Protected:

@@ -231,7 +231,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     """The whole app. With `assistant` given (already prepared) the lifespan reuses it."""
     state: dict[str, Assistant] = {} if assistant is None else {"assistant": assistant}
 
-    async def dispatch(msg):  # type: ignore[no-untyped-def]
+    async def dispatch(msg):
         return await state["assistant"].dispatcher.dispatch(msg)
 
     async def pending(session: str) -> list[Reply]:

@@ -103,7 +103,7 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
                  key=lambda e: (e.review_by, e.id))
     for e in due:  # a warning, not a refusal: the facts may still be right
         print(f"Cảnh báo: {e.id} quá hạn rà soát lại ({e.review_by:%d/%m/%Y}); kiểm tra lại với nguồn chính thức "
-              f"(warning: past its review_by date {e.review_by.isoformat()})")
+              f"(warning: past its review_by date {e.review_by})")
     if args.check:
         print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
         return 0
@@ -168,12 +168,12 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _matcher_for(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+def _matcher_for(args: argparse.Namespace, settings: Settings):
     from bot.services.knowledge import KnowledgeBase, matcher_from_files
 
     if getattr(args, "source", "files") == "db":
 
-        async def load():  # type: ignore[no-untyped-def]
+        async def load():
             db = await ready_db(settings)
             kb = KnowledgeBase(db, settings)
             m = await kb.matcher()
@@ -197,7 +197,7 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             failures += 1
             print(f"dòng {n}: cần một đối tượng JSON có khóa \"q\" là chuỗi (line {n}: need a JSON object with a text \"q\")", file=sys.stderr)
-            out = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
+            out: dict[str, object] = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             continue
         m = matcher.match(obj["q"])
@@ -377,7 +377,7 @@ async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int
         if campaign is None:
             raise CliError(f"không có chiến dịch số {args.id}")
 
-        async def no_dispatch(msg):  # type: ignore[no-untyped-def]
+        async def no_dispatch(msg):
             return []
 
         channel = TelegramChannel(settings, db, no_dispatch)
@@ -430,9 +430,9 @@ async def cmd_subscribers_stats(args: argparse.Namespace, settings: Settings) ->
     finally:
         await db.dispose()
     print(f"Đang nhận tin (active): {s['active']}")
-    for area_code, n in sorted(s["by_area"].items()):  # type: ignore[union-attr]
+    for area_code, n in sorted(s["by_area"].items()):
         print(f"  {area_code}\t{n}")
-    for reason, n in sorted(s["inactive"].items()):  # type: ignore[union-attr]
+    for reason, n in sorted(s["inactive"].items()):
         print(f"Ngừng ({reason}): {n}")
     return 0
 

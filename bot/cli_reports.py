@@ -20,7 +20,7 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"ngày phải viết YYYY-MM-DD (a date like 2026-05-31), không phải '{value}'") from exc
 
 
-def _period(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _period(args: argparse.Namespace):
     from bot.reports import Period, six_month, yearly
 
     if args.six_month:

@@ -20,7 +20,7 @@ from bot.clock import now as utcnow
 from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import ChatHistory, QuestionLog, Resident, Ticket
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
@@ -137,7 +137,7 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
         await session.execute(delete(Resident).where(Resident.id == resident.id))
         await session.execute(delete(ChatHistory).where(ChatHistory.channel == resident.channel,
                                                         ChatHistory.chat == resident.platform_user_id))
-    return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
+    return {"questions": rowcount(questions), "tickets": rowcount(tickets)}
 
 
 class FloodGuard(SlidingWindow):

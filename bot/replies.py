@@ -21,7 +21,7 @@ ESCALATE = "h:ask"  # pass the last question to a person
 NOT_THIS = "s:none"  # none of the suggestions
 CANCEL = "c:"  # leave what the assistant is waiting for (a ward, a question for a person...)
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "vi": {
         "suggest": "Có phải bạn muốn hỏi:",
         "not_this": "Không phải",
@@ -223,7 +223,7 @@ TEXT = {
 }
 
 
-def t(english: bool) -> dict:  # type: ignore[type-arg]
+def t(english: bool) -> dict:
     """The wording table for the resident's language."""
     return TEXT["en" if english else "vi"]
 
@@ -296,7 +296,7 @@ def render_match(m: Match, entries: Mapping[str, Entry], chitchat: Chitchat, eng
     t = TEXT[_lang(english)]
     if m.decision == Decision.CHITCHAT and m.chitchat:
         return [Reply(chitchat.reply(m.chitchat, english))]
-    if m.decision == Decision.ANSWER and m.entry_id in entries:
+    if m.decision == Decision.ANSWER and m.entry_id is not None and m.entry_id in entries:
         return [render_entry(entries[m.entry_id], entries, english, settings)]
     if m.decision == Decision.SUGGEST:
         buttons = [Button(question_label(entries[i], english), SHOW + i) for i in m.suggestions if i in entries]

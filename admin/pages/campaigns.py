@@ -35,7 +35,7 @@ ACTIONS = {"approve": "Duyệt và gửi", "pause": "Tạm dừng", "resume": "T
 CHANNELS = {"telegram": "Telegram", "zalo": "Zalo (bot)", "zalo_oa": "Zalo OA", "web": "Trò chuyện trên web"}
 
 
-def _assistant(request: Request):  # type: ignore[no-untyped-def]
+def _assistant(request: Request):
     from admin.app import assistant
 
     return assistant(request)

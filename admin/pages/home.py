@@ -15,7 +15,7 @@ from bot.kb_rules import past_review_by
 __all__ = ["ROUTES", "NAV"]
 
 
-async def _due(request: Request) -> list[dict]:  # type: ignore[type-arg]
+async def _due(request: Request) -> list[dict]:
     """Entries (not archived) whose facts had to be checked again by a date now past."""
     from admin.app import assistant
     from bot.services.knowledge import export_groups

@@ -135,7 +135,7 @@ async def kb_save(request: Request, user: User) -> Response:
     published = live is not None and live.status == "published"
     if published:  # an edit of a published entry is a draft of its next version; status changes go through kb_status
         form.status = "published"
-    live_ctx = {"live_status": live.status if live else "", "draft": await draft_of(a.db, original) if published else None}
+    live_ctx: dict[str, Any] = {"live_status": live.status if live else "", "draft": await draft_of(a.db, original) if published else None}
     entry, problems = kb_form.entry_from_form(form)
     if action == "try":
         question = str(data.get("try_question", "")).strip()
@@ -157,7 +157,7 @@ async def kb_save(request: Request, user: User) -> Response:
         return _editor(request, form, groups, original=original, problems=problems, preview=_preview(request, entry, index),
                        status_code=400, **live_ctx)
     if published:
-        before = index[original][0].to_dict()
+        before: dict[str, Any] | None = index[original][0].to_dict()
         try:
             await save_draft(a.db, entry, form.group, by=user.name)
         except DraftChanged:

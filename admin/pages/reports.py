@@ -104,7 +104,7 @@ async def reports(request: Request, user: User) -> Response:
     })
 
 
-def _download(kind: str):  # type: ignore[no-untyped-def]
+def _download(kind: str):
     @require(EVERYONE)
     async def download(request: Request, user: User) -> Response:
         report = await _report_or_error(request, user)

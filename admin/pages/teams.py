@@ -20,7 +20,7 @@ STATUS = {"open": "chờ nhận", "claimed": "đang xử lý", "answered": "đã
           "closed": "người dân đã xóa dữ liệu"}
 
 
-def _db(request: Request):  # type: ignore[no-untyped-def]
+def _db(request: Request):
     from admin.app import assistant
 
     return assistant(request).db
@@ -36,7 +36,7 @@ async def team_list(request: Request, user: User) -> Response:
     return render(request, "teams.html", {"rows": rows, "free_areas": free})
 
 
-def _knowledge(request: Request):  # type: ignore[no-untyped-def]
+def _knowledge(request: Request):
     from admin.app import assistant
 
     return assistant(request).settings.knowledge_dir

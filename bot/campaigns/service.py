@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -252,7 +253,7 @@ async def import_subscribers(db: Database, path: Path, old_units_path: Path | No
     return len(rows)
 
 
-async def subscriber_stats(db: Database) -> dict[str, object]:
+async def subscriber_stats(db: Database) -> dict[str, Any]:
     async with db.session() as session:
         by_area = (await session.execute(
             select(Subscription.area_code, func.count()).where(Subscription.active.is_(True)).group_by(Subscription.area_code)

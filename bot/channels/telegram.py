@@ -207,7 +207,7 @@ class TelegramChannel:
         self.concurrency = concurrency = concurrency or settings.telegram_concurrency
         self._poll_request = AiohttpRequest(connection_pool_size=1)
         self._reply_request = AiohttpRequest(connection_pool_size=SEND_CONNECTIONS)
-        self.app: Application = (  # type: ignore[type-arg]
+        self.app: Application = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)

@@ -50,7 +50,7 @@ class WebChat:
 
     name = "web"
 
-    def __init__(self, dispatch, pending=None, ip_limit: int = 120, history=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, dispatch, pending=None, ip_limit: int = 120, history=None) -> None:
         self.dispatch = dispatch
         self.pending = pending  # coroutine(session) -> replies waiting for this session (team answers)
         self.history = history  # coroutine(session) -> the conversation so far, oldest first

@@ -171,8 +171,8 @@ async def move_text(msg: Incoming, ctx: Context) -> list[Reply]:
         units = await area.old_units(ctx)
         old = area.find_old(typed, units)
         if (not found or found[0][1] < 90) and len(old) == 1 and len(old[0][0].new_codes) == 1:
-            target = next((a for a in areas if a.code == old[0][0].new_codes[0]), None)
-            found = [(target, 100.0)] if target is not None else found
+            new_area = next((a for a in areas if a.code == old[0][0].new_codes[0]), None)
+            found = [(new_area, 100.0)] if new_area is not None else found
         if not found or found[0][1] < 80:
             hint = area.resolve_old(typed, units, areas)
             extra = f" ({hint.text.split('.')[0]}.)" if hint is not None else ""

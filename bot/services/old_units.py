@@ -171,7 +171,7 @@ def names_by_area(units: list[OldUnit]) -> dict[str, list[OldUnit]]:
     return found
 
 
-def resolve(typed: str, areas: list, units: list[OldUnit]) -> list:  # type: ignore[type-arg]
+def resolve(typed: str, areas: list, units: list[OldUnit]) -> list:
     """The units of today (AreaRow) a typed name may mean: a code, a name of today, or a
     former name (several when the former unit was split or covered several)."""
     from bot.services.areas import find_area
