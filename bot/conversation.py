@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Reply
 from bot.clock import now as utcnow
+from bot.pseudonyms import resident_hash
 from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -122,8 +123,6 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
     """Delete everything stored about a resident. Question-log rows lose the link to the
     person (the hash is replaced) and keep only the anonymous counts; open tickets are
     closed and their text removed. Returns what was deleted, for the reply."""
-    from bot.services.questions import resident_hash
-
     h = resident_hash(resident.channel, resident.platform_user_id, salt)
     async with db.session() as session, session.begin():
         questions = await session.execute(

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
@@ -36,8 +37,6 @@ CHANNELS = {"telegram": "Telegram", "zalo": "Zalo (bot)", "zalo_oa": "Zalo OA", 
 
 
 def _assistant(request: Request):
-    from admin.app import assistant
-
     return assistant(request)
 
 

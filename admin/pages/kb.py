@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from admin import kb_form
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
@@ -36,8 +37,6 @@ PROPOSED_GROUP = "de-xuat"  # where teams' proposals land (bot/services/teams.py
 
 
 def _assistant(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request)
 
 

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import ADMIN, CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot.services import areas as areas_service
@@ -21,8 +22,6 @@ STATUS = {"open": "chờ nhận", "claimed": "đang xử lý", "answered": "đã
 
 
 def _db(request: Request):
-    from admin.app import assistant
-
     return assistant(request).db
 
 
@@ -37,8 +36,6 @@ async def team_list(request: Request, user: User) -> Response:
 
 
 def _knowledge(request: Request):
-    from admin.app import assistant
-
     return assistant(request).settings.knowledge_dir
 
 

@@ -269,7 +269,7 @@ async def questions_after(db: Database, campaign_id: int, salt: str, hours: int 
     """Questions asked by the campaign's audience in the `hours` after it started, by
     matched entry ("-" for those the knowledge base could not answer): where a campaign
     raises questions the knowledge base cannot answer, an editor sees where to add."""
-    from bot.services.questions import resident_hash
+    from bot.pseudonyms import resident_hash
     from bot.storage.models import OutboxItem, QuestionLog
 
     async with db.session() as session:

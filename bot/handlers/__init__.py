@@ -29,6 +29,7 @@ __all__ = ["COMMANDS", "BUTTONS", "Dispatcher"]
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+area.AFTER_AREA.update(escalate=escalate.create, subscribe=subscribe.topics)
 
 
 async def _not_this(msg: Incoming, ctx: Context) -> list[Reply]:

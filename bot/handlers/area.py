@@ -4,6 +4,8 @@ the right Tổ CNS and for subscriptions."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import prompt
@@ -13,6 +15,10 @@ from bot.services.old_units import DISTRICT_KINDS, OldUnit, current, find_old, s
 
 AREA = "a:"  # a:<area code>
 PENDING = "area"
+# What follows once the ward is known, by the name a caller gave `ask(..., then=NAME)`:
+# "escalate" (pass the question to the team) and "subscribe" (choose topics). Filled by
+# bot/handlers/__init__.py, which knows every handler, so this module imports none of them.
+AFTER_AREA: dict[str, Callable[[Context], Awaitable[list[Reply]]]] = {}
 
 
 async def old_units(ctx: Context) -> list[OldUnit]:
@@ -133,12 +139,6 @@ async def _set(ctx: Context, area: AreaRow) -> list[Reply]:
     then = state.pop("after_area", None)
     await save_resident(ctx.db, ctx.resident, area_code=area.code, state=state)
     replies = [Reply(t(ctx.english)["area_saved"].format(area=area.label))]
-    if then == "escalate":
-        from bot.handlers import escalate
-
-        replies += await escalate.create(ctx)
-    elif then == "subscribe":
-        from bot.handlers import subscribe
-
-        replies += await subscribe.topics(ctx)
+    if then in AFTER_AREA:
+        replies += await AFTER_AREA[then](ctx)
     return replies

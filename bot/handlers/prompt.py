@@ -6,14 +6,13 @@ clearly a question is answered, telling the resident the earlier step was cancel
 
 from __future__ import annotations
 
-import re
-
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
+from bot.handlers.phrases import asks_for_person
+from bot.handlers.phrases import key as _key
 from bot.replies import ESCALATE, t
-from bot.text import canon, fold
 
-__all__ = ["KEYS", "is_cancel", "drop", "cancel", "leave_and_answer", "looks_like_question", "asks_for_person"]
+__all__ = ["KEYS", "is_cancel", "drop", "cancel", "leave_and_answer", "looks_like_question"]
 
 # Everything a prompt keeps in the conversation state.
 KEYS = ("pending", "after_area", "move_ticket", "answer_ticket", "sub_topics", "area_options")
@@ -24,16 +23,6 @@ _CANCEL = {
     "cancel", "stop", "no", "quit", "exit", "back", "never mind", "nevermind",
 }
 _YES = {"co", "dung", "dung roi", "phai", "phai roi", "u", "uh", "vang", "da", "da phai", "da dung", "ok", "oke", "yes", "yep"}
-_PERSON = re.compile(
-    r"\b(nguoi that|gap nguoi|gap (can bo|nhan vien|tong dai vien|ai do)|noi chuyen (voi|cung) (nguoi|can bo|nhan vien|ai)"
-    r"|hoi (can bo|nhan vien|nguoi that)|chuyen (cho|sang|toi|den) (nguoi|can bo|nhan vien)|can bo tu van"
-    r"|talk to (a |an |)(human|person|someone|real person|agent|staff)|speak (to|with) (a |an |)(human|person|someone|agent)"
-    r"|real person|human agent)\b"
-)
-
-
-def _key(text: str | None) -> str:
-    return " ".join(fold(canon(text or "")).split())
 
 
 def is_cancel(text: str | None) -> bool:
@@ -42,11 +31,6 @@ def is_cancel(text: str | None) -> bool:
 
 def is_yes(text: str | None) -> bool:
     return _key(text) in _YES
-
-
-def asks_for_person(text: str | None) -> bool:
-    """"gặp người thật", "cho tôi nói chuyện với cán bộ", "talk to a human"..."""
-    return bool(_PERSON.search(_key(text)))
 
 
 async def drop(ctx: Context) -> str | None:

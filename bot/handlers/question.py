@@ -9,7 +9,7 @@ import time
 from bot import metrics
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context
-from bot.handlers.prompt import asks_for_person
+from bot.handlers.phrases import asks_for_person
 from bot.replies import ESCALATE, render_match, t
 from bot.services.questions import log_question
 
