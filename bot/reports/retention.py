@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.clock import now as utcnow
 from bot.reports import daily
 from bot.reports.periods import local_day_start, local_today
 from bot.storage.db import Database
-from bot.storage.models import Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow
+from bot.storage.models import Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket
 
 __all__ = ["PurgeResult", "cutoff", "purge"]
 
