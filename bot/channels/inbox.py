@@ -6,6 +6,9 @@ before it is confirmed to the platform, then processed from here.
 - `pending`: what was received but not answered (resumed at start).
 - `finish`: mark an item done (or failed, after the resident got an apology); items
   finished at the same time are written together.
+- `reject`: an item the channel cannot decode (a malformed update, with the right
+  secret): marked failed, logged and counted (`cdsbot_inbox_undecodable`), so it never
+  stops a start or the items behind it.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
 done is answered again at restart; at most the updates in flight at that moment
@@ -14,15 +17,19 @@ done is answered again at restart; at most the updates in flight at that moment
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from bot import metrics
 from bot.storage.db import Database
 from bot.storage.models import InboxItem
 
-__all__ = ["backlog", "finish", "pending", "store"]
+__all__ = ["backlog", "finish", "pending", "reject", "store"]
+
+logger = logging.getLogger(__name__)
 
 
 async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -61,6 +68,14 @@ async def finish(db: Database, channel: str, external_id: str, status: str = "do
     """Mark an item done (or failed). Items finished at the same time are one UPDATE per
     status (group commit)."""
     await db.group("inbox", _finish).submit((channel, external_id, status))
+
+
+async def reject(db: Database, channel: str, external_id: str, why: BaseException | str) -> None:
+    """An item that cannot be decoded: failed, logged (without its content) and counted."""
+    reason = why if isinstance(why, str) else why.__class__.__name__
+    logger.warning("%s: received item %s cannot be decoded (%s): marked failed, skipped", channel, external_id, reason)
+    metrics.INBOX_UNDECODABLE.labels(channel).inc()
+    await finish(db, channel, external_id, "failed")
 
 
 async def _finish(db: Database, items: Sequence[tuple[str, str, str]]) -> list[None]:
