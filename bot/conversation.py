@@ -21,7 +21,7 @@ from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Ticket
+from bot.storage.models import Delivery, OutboxItem, QuestionLog, Resident, Ticket
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
 
@@ -117,9 +117,17 @@ async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, dict[st
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:
-    """Delete everything stored about a resident. Question-log rows lose the link to the
-    person (the hash is replaced) and keep only the anonymous counts; open tickets are
-    closed and their text removed. Returns what was deleted, for the reply."""
+    """Delete everything stored about a resident (`/xoadulieu`):
+    - the resident's row (conversation state, name, consents; subscriptions go with it);
+    - question-log rows lose the link to the person (the hash is replaced) and their text,
+      keeping only the anonymous counts;
+    - tickets lose the question, the answer, the name and the chat; a waiting ticket
+      (open, claimed) is closed, an answered or refused one keeps its state, so the
+      teams' figures do not change;
+    - the raw inbox items from or to the account, the messages kept for it
+      (`deliveries`, the web chat's later answers), and its chat id in campaign rows.
+    Returns what was deleted, for the reply."""
+    from bot.channels import inbox
     from bot.services.questions import resident_hash
 
     h = resident_hash(resident.channel, resident.platform_user_id, salt)
@@ -127,12 +135,21 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
         questions = await session.execute(
             update(QuestionLog).where(QuestionLog.resident_hash == h).values(resident_hash="deleted", normalized="")
         )
-        tickets = await session.execute(
-            update(Ticket)
-            .where(Ticket.resident_id == resident.id)
-            .values(question="", chat="", status="closed", resident_id=None)
+        await session.execute(
+            update(Ticket).where(Ticket.resident_id == resident.id, Ticket.status.in_(("open", "claimed"))).values(status="closed")
         )
+        tickets = await session.execute(
+            update(Ticket).where(Ticket.resident_id == resident.id)
+            .values(question="", answer="", display_name="", chat="", resident_id=None)
+        )
+        await session.execute(delete(Delivery).where(Delivery.channel == resident.channel,
+                                                     Delivery.chat == resident.platform_user_id))
+        await session.execute(update(OutboxItem).where(OutboxItem.resident_id == resident.id, OutboxItem.status == "queued")
+                              .values(status="skipped", chat=""))
+        await session.execute(update(OutboxItem).where(OutboxItem.resident_id == resident.id, OutboxItem.status != "sending")
+                              .values(chat=""))
         await session.execute(delete(Resident).where(Resident.id == resident.id))
+    await inbox.forget(db, resident.channel, resident.platform_user_id)
     return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
 
 
