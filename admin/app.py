@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -41,13 +42,20 @@ def assistant(request: Request) -> Assistant:
     return request.app.state.get_assistant()  # type: ignore[no-any-return]
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number or date too large for the database or the calendar (a 30-digit id, year 1): 400, not 500."""
+    from admin.render import render_error
+
+    return render_error(request, 400, "Giá trị ngoài phạm vi cho phép (value out of range).")
+
+
 def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix: str = "/admin") -> Protected:
     """The admin app, behind sessions and CSRF; `get_assistant` is called per request
     because the assistant is built in the lifespan, after the app."""
     routes = [route for page in PAGES for route in page.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     render.NAVIGATION[:] = [item for page in PAGES for item in getattr(page, "NAV", [])]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={OverflowError: _out_of_range})
     app.state.get_assistant = get_assistant
     app.state.login_failures = auth.failures()  # per app, so tests and processes do not share it
     return Protected(app, secret_key, login_paths={f"{prefix}/login"})
