@@ -31,11 +31,17 @@ class CliError(Exception):
 
 
 def _settings() -> Settings:
+    from bot.keys import SecretsError, resolve
+
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
         raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
+    try:
+        return resolve(settings, create=False)  # the salt `cdsbot run` made, so hashes agree (bot/keys.py)
+    except SecretsError as exc:
+        raise CliError(str(exc)) from exc
 
 
 async def _ready_db(settings: Settings, *, seed: bool = True):  # type: ignore[no-untyped-def]
@@ -590,4 +596,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m bot.cli` runs this file as __main__: call the imported module's main, so
+    # that the subcommands' `from bot.cli import CliError` is the class caught above.
+    from bot.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -79,3 +79,107 @@ def test_an_undecodable_update_is_failed_counted_and_never_blocks_a_restart(tmp_
         assert "Application startup failed" not in out
     finally:
         fake.stop()
+
+
+# -- 12. backups are readable by their owner only ------------------------------------------
+
+
+def _cli(folder: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'data' / 'cdsbot.sqlite3'}", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=folder, env=base, capture_output=True, text=True,
+                          timeout=180, input=stdin, preexec_fn=lambda: os.umask(0o022))
+
+
+def test_backups_and_the_copy_before_a_restore_are_0600(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0
+    done = _cli(tmp_path, "db", "backup", str(tmp_path / "sao-luu.sqlite3"))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((tmp_path / "sao-luu.sqlite3").stat().st_mode) == 0o600
+    restored = _cli(tmp_path, "db", "restore", str(tmp_path / "sao-luu.sqlite3"), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    saved = list((tmp_path / "data").glob("cdsbot.sqlite3.before-restore-*"))
+    assert len(saved) == 1 and stat.S_IMODE(saved[0].stat().st_mode) == 0o600
+
+
+# -- first run: a busy port, a lost password -----------------------------------------------
+
+
+def test_a_busy_port_is_one_sentence_naming_port_and_the_option(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = _cli(tmp_path, "run", "--port", str(port), env={"ADMIN_PASSWORD": "mot-mat-khau-dai"})
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("Lỗi")]
+    assert len(lines) == 1 and r.stderr.strip().endswith(lines[0]), r.stderr
+    assert f"Cổng {port} đang được một chương trình khác dùng" in lines[0] and "already in use" in lines[0]
+    assert "PORT" in lines[0] and "--port" in lines[0] and "Errno" not in lines[0] and "Traceback" not in r.stderr
+
+
+def test_reset_password_reads_the_new_password_on_standard_input(tmp_path: Path) -> None:
+    import asyncio
+
+    from admin.accounts import verify
+    from bot.storage.db import open_database
+
+    made = _cli(tmp_path, "admin", "create-user", "lan.nguyen", "--role", "editor", stdin="mat-khau-cu-da-quen\n")
+    assert made.returncode == 0, made.stderr
+    done = _cli(tmp_path, "admin", "reset-password", "lan.nguyen", stdin="mat-khau-moi-dai-hon\n")
+    assert done.returncode == 0 and "Đã đặt mật khẩu mới cho 'lan.nguyen'" in done.stdout, done.stderr
+    assert "mat-khau-moi" not in done.stdout + done.stderr  # never echoed
+
+    async def check() -> tuple[bool, bool]:
+        db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cdsbot.sqlite3'}")
+        try:
+            return (await verify(db, "lan.nguyen", "mat-khau-moi-dai-hon") is not None,
+                    await verify(db, "lan.nguyen", "mat-khau-cu-da-quen") is not None)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(check()) == (True, False)
+    unknown = _cli(tmp_path, "admin", "reset-password", "khong-co-ai", stdin="mat-khau-moi-dai-hon\n")
+    assert unknown.returncode == 1 and "khong-co-ai" in unknown.stderr and "Traceback" not in unknown.stderr
+    empty = _cli(tmp_path, "admin", "reset-password", "lan.nguyen", stdin="")
+    assert empty.returncode == 1 and "standard input" in empty.stderr
+
+
+# -- 16. the salt and the session key are made once, kept 0600, reused -----------------------
+
+
+def test_first_start_makes_the_salt_and_session_key_and_reuses_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cdsbot.sqlite3'}", "ADMIN_PASSWORD": "mot-mat-khau-dai"}
+    for name in ("RESIDENT_ID_SALT", "ADMIN_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    proc, base = start_cdsbot(tmp_path, env)
+    web = httpx.Client()
+    try:
+        web.get(base + "/admin/login")
+        r = web.post(base + "/admin/login", data={"csrftoken": web.cookies["csrftoken"], "username": "admin",
+                                                  "password": "mot-mat-khau-dai"})
+        assert r.status_code == 303
+        session = "khach-0123456789abcdef"
+        assert httpx.post(base + "/chat/api/messages", json={"session_id": session, "text": "vneid là gì"}).status_code == 200
+    finally:
+        out = stop_cdsbot(proc)
+    keys = tmp_path / "data" / "secrets.json"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    stored = json.loads(keys.read_text())
+    assert len(stored["resident_id_salt"]) >= 40 and len(stored["admin_secret_key"]) >= 40
+    assert stored["resident_id_salt"] not in out and stored["admin_secret_key"] not in out
+    with sqlite3.connect(tmp_path / "data" / "cdsbot.sqlite3") as conn:
+        logged = conn.execute("SELECT resident_hash FROM question_log").fetchone()[0]
+    assert logged == hashlib.sha256(f"{stored['resident_id_salt']}:web:{session}".encode()).hexdigest()
+
+    proc, base = start_cdsbot(tmp_path, env)  # a restart: the same key, so the admin stays signed in
+    try:
+        assert web.get(base + "/admin/").status_code == 200
+    finally:
+        stop_cdsbot(proc)
+        web.close()
+    assert json.loads(keys.read_text()) == stored
+
+    refused = _cli(tmp_path, "run", env={"RESIDENT_ID_SALT": "change-me", "TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN"})
+    assert refused.returncode == 1 and "RESIDENT_ID_SALT" in refused.stderr and "change-me" in refused.stderr
