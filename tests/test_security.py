@@ -6,8 +6,9 @@ tests/test_security_run.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -251,3 +252,34 @@ async def test_xoadulieu_on_the_web_chat_deletes_its_stored_answers(assistant: A
     await client.post("/chat/api/messages", json={"session_id": SESSION, "button": "x:yes"})
     async with assistant.db.session() as s:
         assert (await s.scalars(select(Delivery).where(Delivery.chat == SESSION))).first() is None
+
+
+# -- 8. team codes: not from the web chat, they expire, attempts are limited ----------------
+
+
+def _text(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+@pytest.mark.asyncio
+async def test_team_codes_cannot_be_used_from_the_web_chat_expire_and_limit_attempts(
+        assistant: Assistant, client: httpx.AsyncClient) -> None:
+    from bot import clock
+
+    team = await teams.create_team(assistant.db, "phuong-hai-chau", "Tổ CNS Hải Châu")
+    code = await teams.create_invite(assistant.db, team)
+    assert len(code) == 10 and code.isalnum()
+    r = await client.post("/chat/api/messages", json=ask(f"/thamgia {code}"))
+    assert "Telegram hoặc Zalo" in r.json()["replies"][0]["text"]
+    assert await teams.member_of(assistant.db, "web", SESSION) is None
+
+    for i in range(5):  # a Telegram account guessing
+        assert "không đúng" in _text(await _say(assistant, "telegram", "7001", f"/thamgia SAI{i:07d}"))
+    assert "quá nhiều lần" in _text(await _say(assistant, "telegram", "7001", f"/thamgia {code}"))
+    assert await teams.member_of(assistant.db, "telegram", "7001") is None
+    assert "Chào mừng" in _text(await _say(assistant, "telegram", "7002", f"/thamgia {code}"))  # another account, the code still good
+
+    old = await teams.create_invite(assistant.db, team)
+    clock.set_now(clock.now() + dt.timedelta(days=8))
+    assert "hết hạn" in _text(await _say(assistant, "telegram", "7003", f"/thamgia {old}"))
+    assert await teams.member_of(assistant.db, "telegram", "7003") is None
