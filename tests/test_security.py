@@ -299,3 +299,29 @@ def test_every_test_named_in_the_security_promises_exists() -> None:
     defined = set(re.findall(r"def (test_[a-z0-9_]+)", "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))))
     assert len(named) >= 25 and not named - defined, named - defined
     assert all((ROOT / f).exists() for f in files), files
+
+
+# -- 1. on every channel: an undecodable stored item is failed and counted, never raised ------
+
+
+@pytest.mark.asyncio
+async def test_undecodable_zalo_items_left_in_the_inbox_are_failed_and_counted(assistant: Assistant) -> None:
+    from bot import metrics
+    from bot.channels.zalo_bot import ZaloBotChannel
+
+    zalo = ZaloBotChannel(assistant.settings.model_copy(update={"zalo_bot_token": "123:zalo-token"}), assistant.db,
+                          assistant.dispatcher.dispatch)
+    oa = assistant.zalo_oa
+    assert oa is not None
+    await inbox.store(assistant.db, "zalo", [("z1", {"message": {"message_id": "z1", "from": "x", "text": "chào"}})])
+    await inbox.store(assistant.db, "zalo_oa", [("o1", {"event_name": "user_send_text", "sender": "x",
+                                                        "message": {"msg_id": "o1", "text": "chào"}})])
+    before = {c: metrics.INBOX_UNDECODABLE.labels(c)._value.get() for c in ("zalo", "zalo_oa")}
+    for channel, handler in (("zalo", zalo._handle), ("zalo_oa", oa._handle)):  # what start() does with each pending item
+        for _, payload in await inbox.pending(assistant.db, channel):
+            await handler(payload)
+    await zalo.client.close()
+    async with assistant.db.session() as s:
+        rows = {(i.channel, i.external_id): i.status for i in (await s.scalars(select(InboxItem))).all()}
+    assert rows == {("zalo", "z1"): "failed", ("zalo_oa", "o1"): "failed"}
+    assert all(metrics.INBOX_UNDECODABLE.labels(c)._value.get() == before[c] + 1 for c in before)
