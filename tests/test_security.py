@@ -168,11 +168,11 @@ QUESTION = f"Tôi là Lan, sđt {PHONE}, cccd {CARD}, email {MAIL}: đăng ký t
 TRACES = ("777", "199", "355", "lan.nguyen", "gmail")
 
 
-@pytest.mark.parametrize("text", ["(0905) 123 456", "0905 / 123 / 456", "0905_123_456", "+84 905 123 456", "0905.123.456",
-                                  "048 123 456 789", "an.nguyen+cds@danang.gov.vn"])
-def test_redact_masks_every_written_form(text: str) -> None:
-    masked = redact(f"gọi {text} nhé")
-    assert masked in ("gọi [số] nhé", "gọi [email] nhé"), masked
+def test_redact_masks_every_written_form() -> None:
+    forms = ["(0905) 123 456", "0905 / 123 / 456", "0905_123_456", "+84 905 123 456", "0905.123.456", "048 123 456 789",
+             "an.nguyen+cds@danang.gov.vn"]
+    masked = [redact(f"gọi {text} nhé") for text in forms]
+    assert all(m in ("gọi [số] nhé", "gọi [email] nhé") for m in masked), masked
 
 
 async def _stored_text(assistant: Assistant) -> str:
