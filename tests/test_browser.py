@@ -51,7 +51,7 @@ def ask(page, text: str) -> None:  # type: ignore[no-untyped-def]
     count = page.locator(".msg.bot").count()
     page.get_by_label("Câu hỏi của bạn").fill(text) if page.locator("html[lang=vi]").count() else page.locator("#text").fill(text)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    page.locator(".msg.bot").nth(count).wait_for()  # a locator, not a script string: the page's CSP forbids eval
 
 
 def last_bot(page) -> str:  # type: ignore[no-untyped-def]
@@ -74,7 +74,7 @@ def test_tap_a_suggestion(page) -> None:  # type: ignore[no-untyped-def]
     assert "Có phải bạn muốn hỏi" in last_bot(page)
     count = page.locator(".msg.bot").count()
     page.locator(".msg.bot").last.locator("button").first.click()
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    page.locator(".msg.bot").nth(count).wait_for()  # a locator, not a script string: the page's CSP forbids eval
     assert "hồ sơ" in last_bot(page)
 
 
@@ -84,7 +84,7 @@ def test_out_of_scope_then_ask_a_person(page) -> None:  # type: ignore[no-untype
     assert "chưa có câu trả lời" in last_bot(page)
     count = page.locator(".msg.bot").count()
     page.get_by_role("button", name="Hỏi người thật").last.click()
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    page.locator(".msg.bot").nth(count).wait_for()  # a locator, not a script string: the page's CSP forbids eval
     assert "phường, xã nào" in last_bot(page)
     ask(page, "Hải Châu")
     assert "Đã ghi nhận câu hỏi" in page.locator(".msg.bot").last.inner_text()
@@ -94,7 +94,7 @@ def test_switch_to_english(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector(".msg.bot")
     count = page.locator(".msg.bot").count()
     page.get_by_role("button", name="Switch to English").click()
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+    page.locator(".msg.bot").nth(count).wait_for()  # a locator, not a script string: the page's CSP forbids eval
     assert page.locator("html").get_attribute("lang") == "en"
     ask(page, "What is VNeID?")
     assert "Ministry of Public Security" in last_bot(page)
