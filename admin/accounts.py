@@ -8,15 +8,15 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.storage.db import Database
 from bot.storage.models import AdminUser, Area
 
-__all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "set_password", "verify"]
+__all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "end_sessions", "set_password", "verify"]
 
 ROLES = ("admin", "editor", "team-leader")
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")  # always fullmatch: `$` lets a newline through
 _hasher = PasswordHasher()
 
 
@@ -29,7 +29,7 @@ async def create_user(db: Database, username: str, role: str, password: str | No
     """Create an account; returns the password (generated when none is given)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3-64 ký tự) (username: a-z 0-9 . _ -)")
     password = _checked(password)
     async with db.session() as session, session.begin():
@@ -95,11 +95,21 @@ async def change_role(db: Database, username: str, role: str, area_code: str | N
 
 
 async def set_password(db: Database, username: str, password: str | None = None) -> str:
-    """Set a new password (generated when none is given); returns it."""
+    """Set a new password (generated when none is given); returns it. Every session of
+    the account ends (its session version moves on)."""
     password = _checked(password)
     async with db.session() as session, session.begin():
-        (await _get(session, username)).password_hash = _hasher.hash(password)
+        user = await _get(session, username)
+        user.password_hash = _hasher.hash(password)
+        user.session_version = (user.session_version or 0) + 1
     return password
+
+
+async def end_sessions(db: Database, username: str) -> None:
+    """End every session of an account (signing out ends them on every device)."""
+    async with db.engine.begin() as conn:
+        await conn.execute(update(AdminUser).where(AdminUser.username == username)
+                           .values(session_version=AdminUser.session_version + 1))
 
 
 async def delete_user(db: Database, username: str) -> dict[str, Any]:

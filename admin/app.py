@@ -44,13 +44,20 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return render.render_error(request, 403, detail or "Bạn không có quyền xem trang này.")
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number or date too large for the database or the calendar (a 30-digit id, year 1): 400, not 500."""
+    from admin.render import render_error
+
+    return render_error(request, 400, "Giá trị ngoài phạm vi cho phép (value out of range).")
+
+
 def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix: str = "/admin") -> Protected:
     """The admin app, behind sessions and CSRF; `get_assistant` is called per request
     because the assistant is built in the lifespan, after the app."""
     routes = [route for page in PAGES for route in page.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     render.NAVIGATION[:] = [item for page in PAGES for item in getattr(page, "NAV", [])]
-    app = Starlette(routes=routes, exception_handlers={403: _forbidden})
+    app = Starlette(routes=routes, exception_handlers={403: _forbidden, OverflowError: _out_of_range})
     app.state.get_assistant = get_assistant
     app.state.login_failures = auth.failures()  # per app, so tests and processes do not share it
     return Protected(app, secret_key, login_paths={f"{prefix}/login"})

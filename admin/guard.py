@@ -41,6 +41,7 @@ class User:
     name: str
     role: str
     area: str = ""  # area code; only team leaders have one
+    version: int = 0  # the account's session version when this session signed in
 
     def may(self, roles: Iterable[str]) -> bool:
         return self.role in roles
@@ -52,19 +53,23 @@ def current_user(request: Request) -> User | None:
     name, role = session.get("user"), session.get("role")
     if not name or role not in EVERYONE:
         return None
-    return User(str(name), str(role), str(session.get("area") or ""))
+    version = session.get("v")
+    return User(str(name), str(role), str(session.get("area") or ""), version if isinstance(version, int) else -1)
 
 
-async def _still_valid(request: Request, user: User) -> bool:
-    """The session's account still exists with the same role and area (one indexed
-    read per admin request), so removing or demoting an account takes effect at once."""
+async def still_valid(request: Request, user: User) -> bool:
+    """The session's account still exists with the same role and area, and has not
+    signed out or changed its password since (session version); one indexed read per
+    admin request, so removing or demoting an account takes effect at once."""
     from sqlalchemy import select
 
     from bot.storage.models import AdminUser
 
     async with assistant(request).db.engine.connect() as conn:
-        row = (await conn.execute(select(AdminUser.role, AdminUser.area_code).where(AdminUser.username == user.name))).first()
-    return row is not None and row.role == user.role and (row.area_code or "") == user.area
+        row = (await conn.execute(select(AdminUser.role, AdminUser.area_code, AdminUser.session_version)
+                                  .where(AdminUser.username == user.name))).first()
+    return (row is not None and row.role == user.role and (row.area_code or "") == user.area
+            and (row.session_version or 0) == user.version)
 
 
 def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
@@ -78,7 +83,7 @@ def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Aw
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
             user = current_user(request)
-            if user is not None and not await _still_valid(request, user):
+            if user is not None and not await still_valid(request, user):
                 request.session.clear()  # deleted, or given another role or area, since signing in
                 user = None
             if user is None:

@@ -20,7 +20,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -30,12 +29,14 @@ from bot.campaigns import outbox
 from bot.campaigns.sender import Sender
 from bot.channels import inbox
 from bot.channels.base import Delivered, Outcome, Reply
-from bot.channels.web import WebChat
+from bot.channels.web import IP_LIMIT, MAX_BODY, WebChat
 from bot.clock import now as utcnow
 from bot.handlers import Dispatcher
 from bot.handlers.team_reply import notification
 from bot.kb_files import read_dir
 from bot.logs import RequestIds
+from bot.middleware import BodyLimit, PathCORS, SecurityHeaders
+from bot.ratelimit import SharedWindow
 from bot.services import areas as areas_service
 from bot.services import deliveries, history, teams
 from bot.services.knowledge import KnowledgeBase, entry_count, import_groups
@@ -239,10 +240,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
         await history.record(state["assistant"].db, "web", session, None, replies)
         return replies
 
+    web_requests = SharedWindow("web", IP_LIMIT, 60.0)
+
+    async def allow(address: str) -> bool:
+        return await web_requests.allow(state["assistant"].db, address)
+
     async def past(session: str) -> list[dict[str, object]]:
         return await history.messages(state["assistant"].db, "web", session)
 
-    web = WebChat(dispatch, pending, history=past)
+    web = WebChat(dispatch, pending, allow, history=past)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -320,9 +326,15 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
                 await state["assistant"].db.dispose()
 
     origins = [o.strip() for o in settings.web_chat_origins.split(",") if o.strip()]
-    middleware = [Middleware(RequestIds)]
-    if origins:
-        middleware.append(Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"], allow_headers=["Content-Type"]))
+    # Bodies are capped while they stream: the web chat's messages are small, the admin
+    # site takes uploads of up to 5 MB (admin/pages/kb_transfer.py), a platform's
+    # webhook call fits in 1 MB.
+    middleware = [
+        Middleware(RequestIds),
+        Middleware(SecurityHeaders, embed_path="/chat/embed", frame_origins=origins),
+        Middleware(PathCORS, prefix="/chat/api", origins=origins),
+        Middleware(BodyLimit, limits=[("/chat/", MAX_BODY), ("/admin/", 6 * 1024 * 1024)], default=1024 * 1024),
+    ]
     async def zalo_bot_webhook(request: Request) -> Response:
         channel = state["assistant"].zalo_bot
         if channel is None:

@@ -316,6 +316,7 @@ async def cmd_teams_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
+    from bot.kb_rules import allowed_domains
 
     if args.at and args.now:
         raise CliError("chọn --at hoặc --now, không cả hai (choose --at or --now)")
@@ -334,7 +335,7 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
         campaign_id = await service.create(
             db, args.text, channels=args.channel, areas=args.area, topics=args.topic, at=at, now=args.now,
             sender_area=args.from_area, image_url=args.image, links=links,
-            needs_approval=settings.campaign_approval_required,
+            needs_approval=settings.campaign_approval_required, link_domains=allowed_domains(settings.knowledge_dir),
         )
     except service.CampaignError as exc:
         raise CliError(str(exc)) from exc

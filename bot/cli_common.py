@@ -20,12 +20,20 @@ class CliError(Exception):
 
 
 def load_settings() -> Settings:
+    """The settings from the environment, with the secrets `cdsbot run` generated
+    (bot/keys.py) so that every command hashes residents with the same salt."""
+    from bot.keys import SecretsError, resolve
+
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join((f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
                              + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
+    try:
+        return resolve(settings, create=False)
+    except SecretsError as exc:
+        raise CliError(str(exc)) from exc
 
 
 async def ready_db(settings: Settings, *, seed: bool = True) -> Database:

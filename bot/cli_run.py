@@ -1,12 +1,15 @@
-"""`cdsbot run` (the assistant in one process) and `cdsbot admin create-user`."""
+"""`cdsbot run` (the assistant in one process), `cdsbot admin create-user` and
+`cdsbot admin reset-password`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
 import logging
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -31,6 +34,14 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                        "unset it outside tests", clock.ENV_START, clock.now().isoformat(timespec="seconds"))
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
+    from bot.cli import CliError
+    from bot.keys import SecretsError, resolve
+
+    try:
+        settings = resolve(settings, create=True)  # RESIDENT_ID_SALT and ADMIN_SECRET_KEY (bot/keys.py)
+    except SecretsError as exc:
+        raise CliError(str(exc)) from exc
+    listening = _bind(settings.host, settings.port)  # before anything else: a busy port is said at once
     assistant = await prepare(settings)
     if await count_users(assistant.db) == 0:
         password = await create_user(assistant.db, "admin", "admin", password=settings.admin_password or None)
@@ -81,12 +92,38 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stopped_cleanly)
     try:
-        await server.serve()
+        await server.serve(sockets=[listening])
     finally:
+        listening.close()
         waiter.cancel()
         await assistant.db.dispose()
     logger.info("stopped: work in flight finished, anything left waits in the inbox and the outbox")
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening address, bound here so that a busy port is one clear sentence
+    (uvicorn's own message is an "[Errno 98]" log line and exit code 3)."""
+    from bot.cli import CliError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, OverflowError) as exc:
+        raise CliError(f"Không dùng được địa chỉ {host}:{port}; kiểm tra HOST và PORT (--port) "
+                       f"(cannot use {host}:{port}; check HOST and PORT or --port): {exc}") from exc
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"Cổng {port} đang được một chương trình khác dùng: dừng chương trình đó hoặc chọn cổng khác bằng "
+                           f"PORT={port + 1} hoặc --port {port + 1} (port {port} is already in use: stop the other program "
+                           f"or choose another port with PORT or --port).") from exc
+        raise CliError(f"Không mở được cổng {port} trên {host} (cannot listen on {host}:{port}; choose another with PORT or "
+                       f"--port): {exc.strerror}") from exc
+    return sock
 
 
 def _stopped_cleanly(sig: int, frame: Any) -> None:
@@ -116,6 +153,34 @@ async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    """A new password for an account whose password is lost: read from standard input
+    (one line), or asked twice on a terminal. Every session of the account ends."""
+    from admin.accounts import set_password
+    from bot.cli import CliError
+    from bot.storage.db import open_database
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Mật khẩu mới (new password): ")
+        if getpass.getpass("Nhập lại (again): ") != password:
+            raise CliError("Hai lần nhập không giống nhau (the two passwords differ).")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CliError("Chưa có mật khẩu mới: đưa nó vào đầu vào chuẩn, ví dụ: cdsbot admin reset-password admin < tep-mat-khau "
+                       "(no new password: give it on standard input).")
+    db = await open_database(settings.database_url)
+    try:
+        await set_password(db, args.username, password)
+    except ValueError as exc:
+        raise CliError(f"{exc} (account '{args.username}' not found, or the password is too short)") from exc
+    finally:
+        await db.dispose()
+    print(f"Đã đặt mật khẩu mới cho '{args.username}'; mọi phiên đăng nhập của tài khoản này đã kết thúc "
+          f"(new password set; every session of the account ended).")
+    return 0
+
+
 def register(sub: Any, add: Any) -> None:
     sp = add(sub, "run", "Chạy trợ lý: web chat, trang quản trị và các kênh có token (run the assistant).", cmd_run)
     sp.add_argument("--port", type=int, default=None, help="cổng (default: PORT setting, 8080)")
@@ -127,3 +192,6 @@ def register(sub: Any, add: Any) -> None:
     sp.add_argument("--role", required=True, choices=["admin", "editor", "team-leader"])
     sp.add_argument("--area", default=None, help="mã phường, xã (team leaders)")
     sp.add_argument("--ask", action="store_true", help="hỏi mật khẩu trên terminal (prompt for the password)")
+    sp = add(adm, "reset-password", "Đặt mật khẩu mới cho một tài khoản, đọc từ stdin; mọi phiên đăng nhập kết thúc "
+             "(reset a lost password, read from standard input).", cmd_reset_password)
+    sp.add_argument("username")

@@ -22,7 +22,7 @@ from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database, rowcount
-from bot.storage.models import ChatHistory, QuestionLog, Resident, Ticket
+from bot.storage.models import ChatHistory, Delivery, OutboxItem, QuestionLog, Resident, Ticket
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
 
@@ -120,22 +120,40 @@ async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, dict[st
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:
-    """Delete everything stored about a resident. Question-log rows lose the link to the
-    person (the hash is replaced) and keep only the anonymous counts; open tickets are
-    closed and their text removed. Returns what was deleted, for the reply."""
+    """Delete everything stored about a resident (`/xoadulieu`):
+    - the resident's row (conversation state, name, consents; subscriptions go with it);
+    - question-log rows lose the link to the person (the hash is replaced) and their text,
+      keeping only the anonymous counts;
+    - tickets lose the question, the answer, the name and the chat; a waiting ticket
+      (open, claimed) is closed, an answered or refused one keeps its state, so the
+      teams' figures do not change;
+    - the raw inbox items from or to the account, the messages kept for it
+      (`deliveries`, the web chat's later answers), and its chat id in campaign rows.
+    Returns what was deleted, for the reply."""
+    from bot.channels import inbox
+
     h = resident_hash(resident.channel, resident.platform_user_id, salt)
     async with db.session() as session, session.begin():
         questions = await session.execute(
             update(QuestionLog).where(QuestionLog.resident_hash == h).values(resident_hash="deleted", normalized="")
         )
-        tickets = await session.execute(
-            update(Ticket)
-            .where(Ticket.resident_id == resident.id)
-            .values(question="", chat="", status="closed", resident_id=None)
+        await session.execute(
+            update(Ticket).where(Ticket.resident_id == resident.id, Ticket.status.in_(("open", "claimed"))).values(status="closed")
         )
+        tickets = await session.execute(
+            update(Ticket).where(Ticket.resident_id == resident.id)
+            .values(question="", answer="", display_name="", chat="", resident_id=None)
+        )
+        await session.execute(delete(Delivery).where(Delivery.channel == resident.channel,
+                                                     Delivery.chat == resident.platform_user_id))
+        await session.execute(update(OutboxItem).where(OutboxItem.resident_id == resident.id, OutboxItem.status == "queued")
+                              .values(status="skipped", chat=""))
+        await session.execute(update(OutboxItem).where(OutboxItem.resident_id == resident.id, OutboxItem.status != "sending")
+                              .values(chat=""))
         await session.execute(delete(Resident).where(Resident.id == resident.id))
         await session.execute(delete(ChatHistory).where(ChatHistory.channel == resident.channel,
                                                         ChatHistory.chat == resident.platform_user_id))
+    await inbox.forget(db, resident.channel, resident.platform_user_id)
     return {"questions": rowcount(questions), "tickets": rowcount(tickets)}
 
 

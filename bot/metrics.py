@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, di
 
 __all__ = [
     "CONTENT_TYPE", "QUESTIONS", "MATCH_SECONDS", "REPLIES_SENT", "REPLIES_FAILED", "RATE_LIMITED",
-    "CAMPAIGN_MESSAGES", "INBOX_BACKLOG", "OUTBOX_BACKLOG", "TICKETS_OPEN", "TICKET_OLDEST_SECONDS",
+    "CAMPAIGN_MESSAGES", "INBOX_BACKLOG", "INBOX_UNDECODABLE", "OUTBOX_BACKLOG", "TICKETS_OPEN", "TICKET_OLDEST_SECONDS",
     "CHANNEL_LAST_SUCCESS", "CHANNEL_FAILURES", "CHANNEL_CONSECUTIVE_FAILURES", "TICKET_AGES",
     "declare_channel", "render", "set_backlogs",
 ]
@@ -45,6 +45,8 @@ CHANNEL_LAST_SUCCESS = Gauge("cdsbot_channel_last_success_timestamp_seconds",
 CHANNEL_FAILURES = Counter("cdsbot_channel_receive_failures", "Failed polls of a channel, by error class", ["channel", "error"])
 CHANNEL_CONSECUTIVE_FAILURES = Gauge("cdsbot_channel_consecutive_failures",
                                      "Polls of a channel that failed in a row since its last success", ["channel"])
+INBOX_UNDECODABLE = Counter("cdsbot_inbox_undecodable", "Received items that could not be decoded, marked failed "
+                            "and skipped, by channel", ["channel"])
 INBOX_BACKLOG = Gauge("cdsbot_inbox_backlog", "Messages received and not yet answered, by channel", ["channel"])
 OUTBOX_BACKLOG = Gauge("cdsbot_outbox_backlog", "Campaign messages queued or being sent, by campaign", ["campaign"])
 TICKETS_OPEN = Gauge("cdsbot_tickets_open", "Questions waiting for a Tổ CNS (open or claimed), by age", ["age"])
@@ -62,6 +64,7 @@ def declare_channel(channel: str) -> None:
     """Show a configured channel's series at 0 from the start, so an alert on a rate or
     an increase has something to compare with before the first failure."""
     REPLIES_SENT.labels(channel)
+    INBOX_UNDECODABLE.labels(channel)
     for error in REPLY_ERRORS:
         REPLIES_FAILED.labels(channel, error)
     for path in PATHS:

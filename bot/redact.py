@@ -1,8 +1,9 @@
 """Masking personal data and secrets: the one rule the question log and the logs share.
 
 - `redact(text)`: phone numbers and ID-card numbers (9-digit CMND, 12-digit căn cước),
-  written with or without spaces, dots or dashes, become `[số]`. The question log stores
-  only redacted text.
+  written with or without spaces, dots, dashes, slashes, underscores, parentheses or a
+  leading `+`, become `[số]`; e-mail addresses become `[email]`. The question log, the
+  residents' remembered question, tickets and answered inbox items keep only redacted text.
 - `Redactor`: `redact` plus secrets (the configured tokens, keys and passwords, Telegram
   bot tokens, bearer and access tokens), for every log line (`bot/logs.py`).
 """
@@ -12,13 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["MASK", "Redactor", "redact"]
+__all__ = ["EMAIL_MASK", "MASK", "Redactor", "mask_emails", "redact"]
 
 MASK = "[số]"
+EMAIL_MASK = "[email]"
 SECRET_MASK = "[secret]"
 
-# 9-12 digit runs (phone numbers, 9/12-digit ID cards), possibly written with spaces or dots.
-_NUMBER = re.compile(r"(?<!\d)(?:\+?84|0)?(?:\d[\s.\-]?){8,11}\d(?!\d)")
+# 9-12 digit runs (phone numbers, 9/12-digit ID cards), the digits possibly apart by up to
+# three of space . - / _ ( ): "0905 123 456", "(0905) 123 456", "0905 / 123 / 456",
+# "0905_123_456", "+84 905 123 456" (the + goes too).
+_NUMBER = re.compile(r"(?<![\d+])(?:\+\s?)?\(?(?:\d[\s.\-/_()]{0,3}){8,11}\d(?!\d)")
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # A Telegram bot token (bot id, a colon, 35 characters), with or without a "bot" prefix in URLs.
 _BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}")
 # "Bearer …", "access_token=…", "secret_key: …" as they appear in headers, URLs and bodies.
@@ -28,9 +33,14 @@ _NAMED = re.compile(
 )
 
 
+def mask_emails(text: str) -> str:
+    """Mask e-mail addresses: an.nguyen@gmail.com → [email]."""
+    return _EMAIL.sub(EMAIL_MASK, text)
+
+
 def redact(text: str) -> str:
-    """Mask phone and ID-card numbers: 0905 123 456 → [số]."""
-    return _NUMBER.sub(MASK, text)
+    """Mask e-mail addresses, phone and ID-card numbers: 0905 123 456 → [số]."""
+    return _NUMBER.sub(MASK, mask_emails(text))
 
 
 class Redactor:
@@ -50,4 +60,4 @@ class Redactor:
             text = self._secrets.sub(SECRET_MASK, text)
         text = _BOT_TOKEN.sub(SECRET_MASK, text)
         text = _NAMED.sub(lambda m: m.group(1) + SECRET_MASK, text)
-        return _NUMBER.sub(MASK, text)
+        return redact(text)

@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     flood_messages_per_minute: int = Field(default=20, description="Messages a resident may send per minute before a polite slow-down reply")
     web_chat_origins: str = Field(default="", description="Comma-separated origins allowed to call the web chat API (CORS); empty: same origin only")
 
-    admin_secret_key: str = Field(default="", description="Key that signs admin-site session cookies (set a long random value)")
+    admin_secret_key: str = Field(
+        default="", description="Key that signs admin-site session cookies (empty: made on the first start and kept in the data directory's secrets.json)")
     admin_password: str = Field(default="", description="Password of the first admin account 'admin' (empty: generated and printed once)")
 
     question_retention_days: int = Field(
@@ -92,7 +93,8 @@ class Settings(BaseSettings):
     )
 
     resident_id_salt: str = Field(
-        default="change-me", description="Salt for hashing resident ids in the question log (set a random value in production)"
+        default="change-me",
+        description="Salt for hashing resident ids in the question log (empty: made on the first start and kept in the data directory's secrets.json; 'change-me' is refused in production)",
     )
     log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR")
     log_format: Literal["text", "json"] = Field(default="text", description="Log lines as readable text, or one JSON object per line (json)")

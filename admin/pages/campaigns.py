@@ -27,6 +27,7 @@ from bot.campaigns import outbox, service
 from bot.campaigns.sender import message
 from bot.channels.zalo_bot import render as zalo_text
 from bot.channels.zalo_oa import promotion as zalo_promotion
+from bot.kb_rules import allowed_domains
 from bot.storage.models import Area, Campaign, KbGroup
 
 __all__ = ["ROUTES", "NAV"]
@@ -120,7 +121,8 @@ async def campaign_create(request: Request, user: User) -> Response:
     if draft["when"] == "at":
         try:
             at = service.parse_time(draft["at"])
-        except ValueError:
+            at.astimezone(dt.UTC)  # year 1 or 9999 cannot be moved to UTC
+        except (ValueError, OverflowError):
             return await _compose(request, user, draft, "Thời điểm gửi không hợp lệ.", preview=True)
         if at.astimezone(dt.UTC).replace(tzinfo=None) < clock.now() - dt.timedelta(minutes=1):
             return await _compose(request, user, draft, "Thời điểm gửi đã qua.", preview=True)
@@ -130,6 +132,7 @@ async def campaign_create(request: Request, user: User) -> Response:
             now=draft["when"] == "now", sender_area=user.area if user.role == TEAM_LEADER else None, created_by=user.name,
             image_url=draft["image_url"] or None, links=_links(draft["links_raw"]),
             needs_approval=assistant.settings.campaign_approval_required,
+            link_domains=allowed_domains(assistant.settings.knowledge_dir),
         )
     except service.CampaignError as exc:
         return await _compose(request, user, draft, str(exc), preview=True)

@@ -18,7 +18,7 @@ from admin import kb_form
 from admin.audit import record
 from admin.context import assistant
 from admin.guard import CITY, User, require
-from admin.render import NavItem, flash, render, url
+from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
@@ -36,11 +36,22 @@ def _assistant(request: Request) -> Any:
     return assistant(request)
 
 
+MAX_PAGE = 100_000
+MAX_DAYS = 36_500
+
+
+class _BadQuery(ValueError):
+    """A query value out of range: the page answers 400 and says which."""
+
+
 def _date(value: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    if day is not None and not 2000 <= day.year <= 2100:
+        raise _BadQuery("Ngày phải trong khoảng năm 2000–2100.")
+    return day
 
 
 async def _areas(request: Request) -> list[Area]:
@@ -50,6 +61,13 @@ async def _areas(request: Request) -> list[Area]:
 
 @require(CITY)
 async def question_log(request: Request, user: User) -> Response:
+    try:
+        return await _question_log(request)
+    except _BadQuery as exc:
+        return render_error(request, 400, str(exc))
+
+
+async def _question_log(request: Request) -> Response:
     p = request.query_params
     f = {k: p.get(k, "") for k in ("decision", "channel", "area", "since", "until", "feedback")}
     query = select(QuestionLog).order_by(QuestionLog.id.desc())
@@ -66,6 +84,8 @@ async def question_log(request: Request, user: User) -> Response:
     if until := _date(f["until"]):
         query = query.where(QuestionLog.asked_at < clock.local_day_start(until + dt.timedelta(days=1)))
     page = max(int(p.get("page", "1")) if p.get("page", "1").isdigit() else 1, 1)
+    if page > MAX_PAGE:
+        raise _BadQuery(f"Số trang phải từ 1 đến {MAX_PAGE}.")
     async with _assistant(request).db.session() as session:
         rows = list((await session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1))).all())
     return render(request, "questions/log.html", {
@@ -78,6 +98,8 @@ async def question_log(request: Request, user: User) -> Response:
 async def question_gaps(request: Request, user: User) -> Response:
     a = _assistant(request)
     days = request.query_params.get("days", "30")
+    if days.isdigit() and not 0 < int(days) <= MAX_DAYS:
+        return render_error(request, 400, f"Số ngày phải từ 1 đến {MAX_DAYS}.")
     since = clock.now() - dt.timedelta(days=int(days)) if days.isdigit() else None
     found = await gaps(a.db, since=since)
     await a.kb.matcher()

@@ -40,8 +40,11 @@ def _period(request: Request) -> Period:
                 raise ValueError
             return six_month(year) if q["plan"] == "six-month" else yearly(year)
         if q.get("from") or q.get("to"):
-            return Period.of_days(dt.date.fromisoformat(q.get("from", "")), dt.date.fromisoformat(q.get("to", "")))
-    except ValueError as exc:
+            first, last = dt.date.fromisoformat(q.get("from", "")), dt.date.fromisoformat(q.get("to", ""))
+            if not (2000 <= first.year <= 2100 and 2000 <= last.year <= 2100):
+                raise ValueError("out of range")
+            return Period.of_days(first, last)
+    except (ValueError, OverflowError) as exc:
         raise _BadQuery("Kỳ báo cáo không hợp lệ: cần ngày đầu và ngày cuối (YYYY-MM-DD), ngày cuối không trước ngày đầu.") from exc
     return due_next(local_today())
 
@@ -55,7 +58,13 @@ def _area(request: Request, user: User) -> str | None:
 async def _report(request: Request, user: User) -> Report:
     if user.role == TEAM_LEADER and not user.area:
         raise PermissionError
-    return await compute(assistant(request).db, _period(request), _area(request, user))
+    db = assistant(request).db
+    area = _area(request, user)
+    if area is not None and user.role != TEAM_LEADER:  # a known code only: it goes into the file name
+        async with db.session() as session:
+            if await session.get(Area, area) is None:
+                raise _BadQuery("Không có phường, xã này (unknown area code).")
+    return await compute(db, _period(request), area)
 
 
 def _chart_data(r: Report) -> dict[str, object]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from bot.campaigns import outbox
 from bot.clock import TZ
 from bot.clock import now as utcnow
+from bot.kb_rules import allowed_domains, link_problem
 from bot.storage.db import Database
 from bot.storage.models import Area, Campaign, Resident, Subscription
 
@@ -58,8 +59,11 @@ async def create(
     image_url: str | None = None,
     links: list[tuple[str, str]] | None = None,
     needs_approval: bool = False,
+    link_domains: Sequence[str] | None = None,
 ) -> int:
-    """Validate and store a campaign; scheduled when `at` or `now` is given, else a draft."""
+    """Validate and store a campaign; scheduled when `at` or `now` is given, else a draft.
+    Its links and image obey the allow-list FAQ entries obey (`link_domains`, by default
+    knowledge/link-domains.yaml of the settings)."""
     text = text.strip()
     if not text:
         raise CampaignError("nội dung trống (empty text)")
@@ -72,6 +76,13 @@ async def create(
     for label, url in links or []:
         if not label.strip() or not url.startswith("https://"):
             raise CampaignError(f"liên kết phải có nhãn và địa chỉ https:// (bad link '{label}|{url}')")
+    if link_domains is None:
+        from bot.settings import get_settings
+
+        link_domains = allowed_domains(get_settings().knowledge_dir)
+    for what, url in [("ảnh", image_url or ""), *(("liên kết", u) for _, u in links or [])]:
+        if url and (problem := link_problem(url, link_domains)) is not None:
+            raise CampaignError(f"{what}: {problem} (only allow-listed https domains)")
     channels = list(dict.fromkeys(channels or []))
     if bad := [c for c in channels if c not in CHANNELS]:
         raise CampaignError(f"kênh không hợp lệ: {', '.join(bad)} (channels: {', '.join(CHANNELS)})")

@@ -5,7 +5,13 @@ before it is confirmed to the platform, then processed from here.
   so an update the platform delivers twice is processed once.
 - `pending`: what was received but not answered (resumed at start).
 - `finish`: mark an item done (or failed, after the resident got an apology); items
-  finished at the same time are written together.
+  finished at the same time are written together. A finished item keeps its texts only
+  redacted (phone, ID-card numbers and e-mail addresses masked, `bot/redact.py`) for the
+  `RAW_KEEP` days it stays (bot/reports/retention.py).
+- `forget`: delete every item of one chat account (`/xoadulieu`).
+- `reject`: an item the channel cannot decode (a malformed update, with the right
+  secret): marked failed, logged and counted (`cdsbot_inbox_undecodable`), so it never
+  stops a start or the items behind it.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
 done is answered again at restart; at most the updates in flight at that moment
@@ -14,15 +20,25 @@ done is answered again at restart; at most the updates in flight at that moment
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
+from bot import metrics
+from bot.redact import redact
 from bot.storage.db import Database
 from bot.storage.models import InboxItem
 
-__all__ = ["backlog", "finish", "pending", "store"]
+__all__ = ["backlog", "finish", "forget", "pending", "reject", "redacted", "store"]
+
+#: Keys whose string values are what a person wrote (Telegram, Zalo Bot, Zalo OA).
+TEXT_KEYS = frozenset({"text", "caption"})
+#: Keys whose object's `id` is a chat account (Telegram from/chat, Zalo Bot from/chat, OA sender/follower).
+PERSON_KEYS = frozenset({"from", "chat", "sender", "follower"})
+
+logger = logging.getLogger(__name__)
 
 
 async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -63,6 +79,39 @@ async def finish(db: Database, channel: str, external_id: str, status: str = "do
     await db.group("inbox", _finish).submit((channel, external_id, status))
 
 
+async def reject(db: Database, channel: str, external_id: str, why: BaseException | str) -> None:
+    """An item that cannot be decoded: failed, logged (without its content) and counted."""
+    reason = why if isinstance(why, str) else why.__class__.__name__
+    logger.warning("%s: received item %s cannot be decoded (%s): marked failed, skipped", channel, external_id, reason)
+    metrics.INBOX_UNDECODABLE.labels(channel).inc()
+    await finish(db, channel, external_id, "failed")
+
+
+def redacted(value: Any, key: str = "") -> Any:
+    """A payload with the texts people wrote redacted (ids and the rest unchanged)."""
+    if isinstance(value, dict):
+        return {k: redacted(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v, key) for v in value]
+    if isinstance(value, str) and key in TEXT_KEYS:
+        return redact(value)
+    return value
+
+
+def people(value: Any) -> set[str]:
+    """The chat accounts an item is from or to (the `id` of its from/chat/sender/follower objects)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in PERSON_KEYS and isinstance(v, dict) and v.get("id") not in (None, ""):
+                found.add(str(v["id"]))
+            found |= people(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= people(v)
+    return found
+
+
 async def _finish(db: Database, items: Sequence[tuple[str, str, str]]) -> list[None]:
     table = InboxItem.__table__
     async with db.engine.begin() as conn:
@@ -70,7 +119,31 @@ async def _finish(db: Database, items: Sequence[tuple[str, str, str]]) -> list[N
             ids = [e for c, e, s in items if c == channel and s == status]
             await conn.execute(update(table).where(table.c.channel == channel, table.c.external_id.in_(ids))
                                .values(status=status))
+        # Answered: the words stay only redacted (most items hold no number: only those are written).
+        for channel in sorted({c for c, _, _ in items}):
+            ids = [e for c, e, _ in items if c == channel]
+            rows = (await conn.execute(select(table.c.id, table.c.payload)
+                                       .where(table.c.channel == channel, table.c.external_id.in_(ids)))).all()
+            changed = [(row.id, masked) for row in rows if (masked := redacted(row.payload)) != row.payload]
+            for row_id, masked in changed:
+                await conn.execute(update(table).where(table.c.id == row_id).values(payload=masked))
     return [None] * len(items)
+
+
+async def forget(db: Database, channel: str, user: str, batch: int = 1000) -> int:
+    """Delete every inbox item from or to a chat account; returns how many."""
+    table = InboxItem.__table__
+    deleted, after = 0, 0
+    while True:  # in batches: the inbox holds RAW_KEEP days of every resident's messages
+        async with db.engine.begin() as conn:
+            rows = (await conn.execute(select(table.c.id, table.c.payload).where(table.c.channel == channel, table.c.id > after)
+                                       .order_by(table.c.id).limit(batch))).all()
+            if not rows:
+                return deleted
+            after = rows[-1].id
+            mine = [row.id for row in rows if user in people(row.payload)]
+            if mine:
+                deleted += (await conn.execute(delete(table).where(table.c.id.in_(mine)))).rowcount or 0
 
 
 async def backlog(db: Database) -> dict[str, int]:

@@ -280,7 +280,14 @@ class TelegramChannel:
     # -- receiving -------------------------------------------------------------------
 
     async def _enqueue(self, payload: dict[str, Any]) -> None:
-        await self.app.update_queue.put(Update.de_json(payload, self.app.bot))
+        """Queue a stored update for handling; one PTB cannot decode is rejected (failed,
+        counted), never raised: it must not stop the start or the updates behind it."""
+        try:
+            update = Update.de_json(payload, self.app.bot)
+        except Exception as exc:
+            await inbox.reject(self.db, self.name, str(payload.get("update_id")), exc)
+            return
+        await self.app.update_queue.put(update)
 
     async def _poll(self) -> None:
         offset = 0
@@ -334,7 +341,7 @@ class TelegramChannel:
         try:
             payload = json.loads(await request.body())
             external = str(int(payload["update_id"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": "not an update"}, status_code=400)
         fresh = await inbox.store(self.db, self.name, [(external, payload)])  # a failure here answers 500: Telegram retries
         self.health.ok()
@@ -351,7 +358,11 @@ class TelegramChannel:
             # Telegram shows a spinner on the button until the query is answered.
             with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
-        msg = decode(update)
+        try:
+            msg = decode(update)
+        except Exception as exc:
+            await inbox.reject(self.db, self.name, external, exc)
+            return
         if msg is None:
             await inbox.finish(self.db, self.name, external)
             return

@@ -21,7 +21,6 @@ from starlette.staticfiles import StaticFiles
 
 from bot import metrics
 from bot.channels.base import Incoming, Reply
-from bot.ratelimit import SlidingWindow
 
 __all__ = ["WebChat"]
 
@@ -29,7 +28,8 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 8 * 1024
 MAX_TEXT = 4000
-_SESSION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+IP_LIMIT = 120  # requests a minute from one address
+_SESSION = re.compile(r"[A-Za-z0-9_-]{16,64}")  # always fullmatch: `$` would let a trailing newline through
 
 
 def encode(replies: list[Reply]) -> dict[str, object]:
@@ -50,11 +50,19 @@ class WebChat:
 
     name = "web"
 
-    def __init__(self, dispatch, pending=None, ip_limit: int = 120, history=None) -> None:
+    def __init__(self, dispatch, pending=None, allow=None, history=None) -> None:
         self.dispatch = dispatch
         self.pending = pending  # coroutine(session) -> replies waiting for this session (team answers)
         self.history = history  # coroutine(session) -> the conversation so far, oldest first
-        self.ip_limiter = SlidingWindow(ip_limit, 60.0)
+        # coroutine(address) -> within the limit (IP_LIMIT requests a minute, counted in
+        # the database by bot/app.py so that every worker shares it); None: no limit.
+        self.allow = allow
+
+    async def _limited(self, request: Request) -> Response | None:
+        client = request.client.host if request.client else "?"
+        if self.allow is not None and not await self.allow(client):
+            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        return None
 
     def routes(self) -> list[Route | Mount]:
         return [
@@ -77,45 +85,39 @@ class WebChat:
     async def past(self, request: Request) -> Response:
         """GET /chat/api/history?session_id=…: {"messages": [{"from": "resident"|"assistant",
         "text", "buttons": [{"label", "payload"}], "links"}]}, oldest first (after a reload)."""
-        client = request.client.host if request.client else "?"
-        if not self.ip_limiter.allow(client):
-            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        if (refused := await self._limited(request)) is not None:
+            return refused
         session = request.query_params.get("session_id", "")
-        if not _SESSION.match(session):
+        if not _SESSION.fullmatch(session):
             return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
         found = await self.history(session) if self.history else []
         return JSONResponse({"messages": found}, headers={"Cache-Control": "no-store"})
 
     async def fetch(self, request: Request) -> Response:
         """GET /chat/api/messages?session_id=…: replies that arrived later (a team's answer)."""
-        client = request.client.host if request.client else "?"
-        if not self.ip_limiter.allow(client):
-            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        if (refused := await self._limited(request)) is not None:
+            return refused
         session = request.query_params.get("session_id", "")
-        if not _SESSION.match(session):
+        if not _SESSION.fullmatch(session):
             return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
         replies = await self.pending(session) if self.pending else []
         return JSONResponse(encode(replies))
 
     async def messages(self, request: Request) -> Response:
-        client = request.client.host if request.client else "?"
-        if not self.ip_limiter.allow(client):
-            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
-        length = int(request.headers.get("content-length") or 0)
-        if length > MAX_BODY:
-            return JSONResponse({"error": "request too large"}, status_code=413)
-        body = await request.body()
+        if (refused := await self._limited(request)) is not None:
+            return refused
+        body = await request.body()  # capped at MAX_BODY while it streams (bot/middleware.py BodyLimit)
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested thousands deep
             return JSONResponse({"error": "body must be JSON"}, status_code=400)
         if not isinstance(data, dict):
             return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
         session = data.get("session_id")
         text, button = data.get("text"), data.get("button")
-        if not isinstance(session, str) or not _SESSION.match(session):
+        if not isinstance(session, str) or not _SESSION.fullmatch(session):
             return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
         if (text is None) == (button is None) or not isinstance(text if text is not None else button, str):
             return JSONResponse({"error": "give exactly one of text or button, as a string"}, status_code=400)

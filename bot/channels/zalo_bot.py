@@ -216,6 +216,10 @@ class ZaloBotChannel:
 
     async def _receive(self, update: dict[str, Any]) -> bool:
         message = update.get("message") or {}
+        if not isinstance(message, dict):  # cannot even be keyed: never stored, never blocks the poller
+            logger.warning("zalo bot: an update without a message object was skipped")
+            metrics.INBOX_UNDECODABLE.labels(self.name).inc()
+            return False
         external = str(message.get("message_id") or "")
         if not external:
             return False
@@ -237,7 +241,7 @@ class ZaloBotChannel:
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
             body = json.loads(await request.body())
-        except ValueError:
+        except (ValueError, RecursionError):
             return JSONResponse({"error": "not JSON"}, status_code=400)
         update = body.get("result") if isinstance(body, dict) and "result" in body else body
         self.health.ok()
@@ -272,7 +276,11 @@ class ZaloBotChannel:
         external = str((update.get("message") or {}).get("message_id") or "")
         bind(channel=self.name, update_id=external)  # each update runs in its own task
         async with self._slots:
-            msg = await self.decode(update)
+            try:
+                msg = await self.decode(update)
+            except Exception as exc:  # malformed: failed and counted, the updates behind it go on
+                await inbox.reject(self.db, self.name, external, exc)
+                return
             if msg is None:
                 await inbox.finish(self.db, self.name, external)
                 return

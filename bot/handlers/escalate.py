@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
+from bot.redact import redact
 from bot.replies import ESCALATE, cancel_button, t
 from bot.services import teams
 from bot.storage.models import Ticket
@@ -58,7 +59,7 @@ async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
     """The question typed after /hoi."""
     state = ctx.state
     state.pop("pending", None)
-    state["last_question"] = {"id": None, "text": (msg.text or "")[:1000], "suggestions": []}
+    state["last_question"] = {"id": None, "text": redact(msg.text or "")[:1000], "suggestions": []}
     await save_resident(ctx.db, ctx.resident, state=state)
     if not ctx.resident.area_code:
         return await area.ask(ctx, then="escalate")
@@ -77,7 +78,7 @@ async def create(ctx: Context) -> list[Reply]:
     async with ctx.db.session() as session, session.begin():
         ticket = Ticket(
             resident_id=ctx.resident.id, channel=ctx.resident.channel, chat=ctx.resident.platform_user_id,
-            area_code=ctx.resident.area_code, question=text, suggestions=list(last.get("suggestions") or []),
+            area_code=ctx.resident.area_code, question=redact(text), suggestions=list(last.get("suggestions") or []),
             display_name=ctx.resident.display_name, team_id=team[0] if team else None,
         )
         session.add(ticket)

@@ -10,6 +10,7 @@ from bot import metrics
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context
 from bot.handlers.phrases import asks_for_person
+from bot.redact import mask_emails, redact
 from bot.replies import ESCALATE, render_match, t
 from bot.services.questions import log_question
 
@@ -31,7 +32,7 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
         text = text[:MAX_CHARS]
         notes.append(Reply(t(ctx.english)["too_long"]))
     started = time.perf_counter()
-    m = await ctx.kb.match(text)
+    m = await ctx.kb.match(mask_emails(text))  # an address is never logged; its normalised form would hide it from `redact`
     metrics.MATCH_SECONDS.observe(time.perf_counter() - started)
     metrics.QUESTIONS.labels(msg.channel, m.decision.value).inc()
     # Only at DEBUG, and redacted like every log line (bot/logs.py): numbers never reach the log.
@@ -39,7 +40,7 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     english = ctx.english or m.english
     remember = None
     if m.decision.value != "chitchat":
-        remember = {"text": text[:1000], "suggestions": list(m.suggestions)}
+        remember = {"text": redact(text)[:1000], "suggestions": list(m.suggestions)}  # stored: no phone, ID or e-mail
     state = ctx.state
     state.pop("pending", None)
     # The log row and the new state in one transaction (group-committed with other questions).

@@ -10,6 +10,7 @@ import re
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
+from bot.ratelimit import SharedWindow
 from bot.replies import RATE, cancel_button
 from bot.services import teams
 
@@ -59,14 +60,25 @@ async def reply_to_notification(msg: Incoming, ctx: Context) -> list[Reply]:
     return await _answer(ctx, member, number, (msg.text or "").strip())
 
 
+#: Failed /thamgia attempts allowed per chat account an hour (counted in the database).
+JOIN_ATTEMPTS = SharedWindow("team-code", 5, 3600.0)
+
+
 async def join(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/thamgia <mã>: link this chat account to a team."""
+    """/thamgia <mã>: link this chat account to a team (Telegram and Zalo only: a web
+    chat session is anonymous, anyone can open one)."""
+    if msg.channel == "web":
+        return [Reply("Thành viên Tổ CNS tham gia bằng Telegram hoặc Zalo, không qua trò chuyện trên web.")]
     code = (msg.text or "").partition(" ")[2].strip()
     if not code:
         return [Reply("Gõ /thamgia kèm mã mời, ví dụ: /thamgia 1A2B3C4D")]
+    account = f"{msg.channel}:{msg.user}"
+    if await JOIN_ATTEMPTS.full(ctx.db, account):
+        return [Reply("Bạn đã nhập sai mã quá nhiều lần. Hãy thử lại sau một giờ.")]
     member = await teams.join(ctx.db, code, msg.channel, msg.user, msg.chat, msg.display_name)
     if member is None:
-        return [Reply("Mã mời không đúng hoặc đã được dùng. Bạn xin mã mới từ tổ trưởng hoặc quản trị viên.")]
+        await JOIN_ATTEMPTS.hit(ctx.db, account)
+        return [Reply("Mã mời không đúng, đã được dùng hoặc đã hết hạn. Bạn xin mã mới từ tổ trưởng hoặc quản trị viên.")]
     role = "tổ trưởng" if member.role == "leader" else "thành viên"
     return [Reply(f"Chào mừng bạn là {role} của {member.team_name}. Câu hỏi của người dân trong phường, xã sẽ được gửi tới bạn tại đây.")]
 

@@ -21,7 +21,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from bot.clock import now as utcnow
 from bot.kb_files import Entry
@@ -84,21 +84,34 @@ async def create_team(db: Database, area_code: str, name: str) -> int:
         return int(team.id)
 
 
+#: How long an invite code may be used, and its alphabet (no 0/O, 1/I/L): 10 of these
+#: are 50 bits, out of reach of guessing at JOIN_ATTEMPTS failures an hour per account.
+INVITE_VALID = dt.timedelta(days=7)
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 10
+
+
 async def create_invite(db: Database, team_id: int, leader: bool = False) -> str:
-    code = secrets.token_hex(4).upper()
+    """A one-time code, valid for INVITE_VALID."""
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    now = utcnow()
     async with db.session() as session, session.begin():
         if await session.get(Team, team_id) is None:
             raise ValueError(f"không có tổ số {team_id} (no such team)")
-        session.add(TeamInvite(code=code, team_id=team_id, role="leader" if leader else "member"))
+        session.add(TeamInvite(code=code, team_id=team_id, role="leader" if leader else "member", created_at=now,
+                               expires_at=now + INVITE_VALID))
     return code
 
 
 async def join(db: Database, code: str, channel: str, user: str, chat: str, display_name: str) -> Member | None:
-    """Use a one-time code. None when the code is unknown or used."""
+    """Use a one-time code. None when the code is unknown, used or expired (a code made
+    before codes had an expiry lasts INVITE_VALID from when it was made)."""
+    now = utcnow()
+    fresh = or_(TeamInvite.expires_at > now, and_(TeamInvite.expires_at.is_(None), TeamInvite.created_at > now - INVITE_VALID))
     async with db.session() as session, session.begin():
         used = await session.execute(
-            update(TeamInvite).where(TeamInvite.code == code.strip().upper(), TeamInvite.used_at.is_(None))
-            .values(used_at=utcnow())
+            update(TeamInvite).where(TeamInvite.code == code.strip().upper(), TeamInvite.used_at.is_(None), fresh)
+            .values(used_at=now)
         )
         if not rowcount(used):
             return None

@@ -12,6 +12,9 @@ copies the file in through the same API. Stop the assistant first: a running pro
 keeps its own view (knowledge base, conversations) until restarted. At the next start
 the migrations bring an older backup up to date.
 
+Backups and the `.before-restore-*` copies hold password hashes and the Zalo OA's
+tokens: they are created readable by their owner only (0600), whatever the umask.
+
 PostgreSQL is backed up with its own tools (`pg_dump`); see docs/deployment.*.md.
 """
 
@@ -65,6 +68,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _private(path: Path) -> Path:
+    """Create `path` empty and readable by its owner only (0600) before SQLite writes it."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
+    return path
+
+
 def _describe(conn: sqlite3.Connection, path: Path) -> tuple[str | None, int, int]:
     """(schema revision, entries, questions) of a database file, after an integrity check."""
     try:
@@ -96,7 +107,7 @@ def backup(url: str, target: Path, *, overwrite: bool = False) -> Copied:
     partial.unlink(missing_ok=True)
     started = time.monotonic()
     src = _connect(source)
-    dst = sqlite3.connect(partial)
+    dst = sqlite3.connect(_private(partial))
     try:
         src.backup(dst)  # all pages in one step: one read transaction, one snapshot
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
@@ -134,7 +145,7 @@ def restore(url: str, source: Path) -> Copied:
             saved = target.with_name(f"{target.name}.before-restore-{stamp}")
             current = _connect(target)
             try:
-                with contextlib.closing(sqlite3.connect(saved)) as keep:
+                with contextlib.closing(sqlite3.connect(_private(saved))) as keep:
                     current.backup(keep)
             finally:
                 current.close()

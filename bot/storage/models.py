@@ -184,6 +184,9 @@ class AdminUser(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin | editor | team-leader
     area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Sessions carry the version they signed in with; signing out or a new password bumps
+    # it, which ends every session of the account (admin/guard.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):
@@ -254,6 +257,7 @@ class TeamInvite(Base):
     role: Mapped[str] = mapped_column(String(16), default="member")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # None: made before codes expired
 
 
 class Delivery(Base):
@@ -417,3 +421,14 @@ class ReportGapsDaily(Base):
     area_code: Mapped[str] = mapped_column(String(64), default="")
     normalized: Mapped[str] = mapped_column(Text)
     questions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateCounter(Base):
+    """Events counted for a limit in one time window (login failures, web-chat requests,
+    team-code attempts), shared by every worker and kept across restarts (bot/ratelimit.py)."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # limit name, subject, window number
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -29,6 +29,7 @@ def desktop(server: str) -> Iterator:  # type: ignore[type-arg]  # noqa: F811
 
 
 def test_edit_an_entry_and_see_it_answered_in_the_web_chat(server: str, desktop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from playwright.sync_api import expect  # waits by locator: the pages' CSP forbids eval
     OUTPUT.mkdir(exist_ok=True)
     page = desktop.new_page()
     page.goto(server + "/admin/kb")
@@ -45,7 +46,7 @@ def test_edit_an_entry_and_see_it_answered_in_the_web_chat(server: str, desktop)
     page.wait_for_url("**/kb/vneid-la-gi/edit")
     answer = page.locator("textarea[name=answer]")
     answer.fill(answer.input_value() + "\n" + MARK)
-    page.wait_for_function("document.querySelector('#preview').innerText.includes('4821')")  # the live preview
+    expect(page.locator("#preview")).to_contain_text("4821")  # the live preview
     page.fill("input[name=try_question]", "vneid la gi")
     page.get_by_role("button", name="Thử với bản này").click()
     page.wait_for_load_state()
