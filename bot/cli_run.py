@@ -34,7 +34,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                        "unset it outside tests", clock.ENV_START, clock.now().isoformat(timespec="seconds"))
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
-    from bot.cli import CliError
+    from bot.cli_common import CliError
     from bot.keys import SecretsError, resolve
 
     try:
@@ -104,7 +104,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _bind(host: str, port: int) -> socket.socket:
     """The listening address, bound here so that a busy port is one clear sentence
     (uvicorn's own message is an "[Errno 98]" log line and exit code 3)."""
-    from bot.cli import CliError
+    from bot.cli_common import CliError
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -157,7 +157,7 @@ async def cmd_reset_password(args: argparse.Namespace, settings: Settings) -> in
     """A new password for an account whose password is lost: read from standard input
     (one line), or asked twice on a terminal. Every session of the account ends."""
     from admin.accounts import set_password
-    from bot.cli import CliError
+    from bot.cli_common import CliError
     from bot.storage.db import open_database
 
     if sys.stdin.isatty():
