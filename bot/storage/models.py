@@ -208,7 +208,8 @@ class InboxItem(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),
-                      Index("ix_inbox_resident_order", "channel", "resident", "status", "seq"))
+                      Index("ix_inbox_resident_order", "channel", "resident", "status", "seq"),
+                      Index("ix_inbox_channel_seq", "channel", "seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))

@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('resident', sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column('seq', sa.BigInteger(), nullable=True))
         batch_op.create_index('ix_inbox_resident_order', ['channel', 'resident', 'status', 'seq'], unique=False)
+        batch_op.create_index('ix_inbox_channel_seq', ['channel', 'seq'], unique=False)
     with op.batch_alter_table('residents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='0'))
 
@@ -36,6 +37,7 @@ def downgrade() -> None:
     with op.batch_alter_table('residents', schema=None) as batch_op:
         batch_op.drop_column('version')
     with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbox_channel_seq')
         batch_op.drop_index('ix_inbox_resident_order')
         batch_op.drop_column('seq')
         batch_op.drop_column('resident')
