@@ -191,6 +191,11 @@ class ResidentOrder:
             self.schedule(resident)
         return len(residents)
 
+    async def idle(self) -> None:
+        """Wait until no drain runs (tests, benchmarks)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def stop(self, timeout: float = 30.0) -> None:
         """Let the running drains finish (up to `timeout`), then close."""
         self._stopping = True
