@@ -139,7 +139,7 @@ class Watermark:
             if now - self._gap_since < self.max_wait:
                 break
             self.skipped += 1
-            logger.info("%s: updates %s-%s never arrived within %.1f s; handling what came after",
+            logger.warning("%s: updates %s-%s never arrived within %.1f s; handling what came after",
                         self.channel, floor + 1, seq - 1, self.max_wait)
             floor = seq
         self.floor = floor
