@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Reply
@@ -24,7 +24,12 @@ from bot.settings import Settings
 from bot.storage.db import Database, rowcount
 from bot.storage.models import ChatHistory, Delivery, OutboxItem, QuestionLog, Resident, Ticket
 
-__all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
+__all__ = ["Context", "FloodGuard", "StaleResident", "load_resident", "save_resident", "save_states", "forget_resident"]
+
+
+class StaleResident(Exception):
+    """A resident's state was written by someone else since it was read (its `version`
+    moved on): the write is refused, and the message is handled again on a fresh read."""
 
 
 async def _no_push(channel: str, chat: str, reply: Reply) -> bool:
@@ -94,29 +99,43 @@ async def _load_residents(db: Database, wanted: Sequence[tuple[str, str, str]]) 
 
 async def save_resident(db: Database | AsyncConnection, resident: Resident, **changes: Any) -> None:
     """Change fields of a resident (state, language, area_code, consent times...).
-    Given a connection, it writes inside that transaction."""
+    Given a connection, it writes inside that transaction.
+
+    Compare-and-set: the row is written only if its `version` is still the one read
+    (then bumped); otherwise `StaleResident` is raised and nothing is written, so a
+    write based on an older read never overwrites a newer one."""
+    changes.setdefault("last_seen_at", utcnow())
+    version = resident.version or 0
+    table = Resident.__table__
+    statement = (update(table).where(table.c.id == resident.id, table.c.version == version)
+                 .values(**changes, version=version + 1))
+    if isinstance(db, AsyncConnection):
+        result = await db.execute(statement)
+    else:
+        async with db.engine.begin() as conn:
+            result = await conn.execute(statement)
+    if result.rowcount != 1:
+        raise StaleResident(f"resident {resident.id} changed since it was read (version {version})")
     for name, value in changes.items():
         setattr(resident, name, value)
-    changes.setdefault("last_seen_at", utcnow())
-    statement = update(Resident.__table__).where(Resident.__table__.c.id == resident.id).values(**changes)
-    if isinstance(db, AsyncConnection):
-        await db.execute(statement)
-        return
-    async with db.engine.begin() as conn:
-        await conn.execute(statement)
+    resident.version = version + 1
 
 
-async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, dict[str, Any]]]) -> None:
-    """Save the conversation state of several residents (resident id, state) in the
-    caller's transaction: one statement, run for each, in the order of their ids (two
+async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, int, dict[str, Any]]]) -> list[bool]:
+    """Save the conversation state of several residents (resident id, version read,
+    state) in the caller's transaction, each only if its version is still the one read
+    (compare-and-set; the version is bumped). Run in the order of their ids (two
     PostgreSQL workers saving overlapping groups then lock rows in the same order and
-    cannot deadlock)."""
+    cannot deadlock). Returns, per item in the given order, whether it was written."""
     table = Resident.__table__
-    statement = (update(table).where(table.c.id == bindparam("resident_id"))
-                 .values(state=bindparam("new_state"), last_seen_at=bindparam("seen_at")))
     now = utcnow()
-    await conn.execute(statement, [{"resident_id": rid, "new_state": state, "seen_at": now}
-                                   for rid, state in sorted(states, key=lambda s: s[0])])
+    written: dict[int, bool] = {}
+    for rid, version, state in sorted(states, key=lambda s: s[0]):
+        result = await conn.execute(
+            update(table).where(table.c.id == rid, table.c.version == version)
+            .values(state=state, last_seen_at=now, version=version + 1))
+        written[rid] = result.rowcount == 1
+    return [written[rid] for rid, _, _ in states]
 
 
 async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[str, int]:

@@ -47,6 +47,8 @@ CHANNEL_CONSECUTIVE_FAILURES = Gauge("cdsbot_channel_consecutive_failures",
                                      "Polls of a channel that failed in a row since its last success", ["channel"])
 INBOX_UNDECODABLE = Counter("cdsbot_inbox_undecodable", "Received items that could not be decoded, marked failed "
                             "and skipped, by channel", ["channel"])
+STALE_RETRIES = Counter("cdsbot_stale_state_retries", "Messages handled again because the resident's state changed "
+                        "between its read and its write (compare-and-set refused)")
 INBOX_BACKLOG = Gauge("cdsbot_inbox_backlog", "Messages received and not yet answered, by channel", ["channel"])
 OUTBOX_BACKLOG = Gauge("cdsbot_outbox_backlog", "Campaign messages queued or being sent, by campaign", ["campaign"])
 TICKETS_OPEN = Gauge("cdsbot_tickets_open", "Questions waiting for a Tổ CNS (open or claimed), by age", ["age"])

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=32, ge=1, le=256,
         description="Telegram updates handled at once (a resident's own messages stay in order); also the most answers sent twice after a crash",
     )
+    telegram_order_wait: float = Field(
+        default=2.0, ge=0, le=60,
+        description="Webhook mode: seconds an update waits at most for an earlier update still on its way (Telegram posts over several connections), so a resident's messages are handled in update_id order",
+    )
     telegram_broadcast_rate: float = Field(default=25.0, description="Campaign messages per second on Telegram (all chats together)")
     campaign_approval_required: bool = Field(default=False, description="A team's campaign waits for a city editor's approval before it is sent")
     zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo (Bot Platform and OA each)")

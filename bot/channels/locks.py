@@ -19,6 +19,10 @@ class ResidentLocks:
     def __len__(self) -> int:
         return len(self._locks)
 
+    def __contains__(self, resident: object) -> bool:
+        """Whether a message of `resident` is being handled or waits here."""
+        return resident in self._locks
+
     @contextlib.asynccontextmanager
     async def hold(self, resident: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(resident, (None, 0))

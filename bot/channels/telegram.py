@@ -50,7 +50,7 @@ from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
 from bot.channels.base import Button, Delivered, Incoming, Link, Outcome, Reply  # noqa: E402
 from bot.channels.health import ChannelHealth  # noqa: E402
-from bot.channels.locks import ResidentLocks  # noqa: E402
+from bot.channels.ordered import ResidentOrder, Watermark  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
 from bot.channels.telegram_http import AiohttpRequest, JsonBody  # noqa: E402
 from bot.logs import bind  # noqa: E402
@@ -183,6 +183,16 @@ def decode(update: Update) -> Incoming | None:
                     display_name=msg.from_user.first_name or "", meta=meta)
 
 
+def order_of(payload: dict[str, Any]) -> tuple[str | None, int | None]:
+    """Whose an update is (the sender's user id) and its place in Telegram's order."""
+    for kind in ("message", "callback_query", "edited_message"):
+        part = payload.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("from"), dict) and part["from"].get("id") is not None:
+            seq = payload.get("update_id")
+            return str(part["from"]["id"]), seq if isinstance(seq, int) else None
+    return None, None
+
+
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
@@ -226,7 +236,10 @@ class TelegramChannel:
         # Replies beyond SEND_CONNECTIONS wait here, not in httpx's pool, whose pool timeout
         # would fail them while the connections are busy.
         self._sending = asyncio.Semaphore(SEND_CONNECTIONS)
-        self._locks = ResidentLocks()
+        # A resident's updates one at a time in update_id order, across workers (ordered.py);
+        # in webhook mode an update also waits for earlier ones still on their way.
+        watermark = Watermark(db, self.name, settings.telegram_order_wait) if self.webhook_mode else None
+        self.order = ResidentOrder(db, self.name, self._handle_item, concurrency, watermark)
         self.health = ChannelHealth(self.name)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
 
@@ -244,11 +257,13 @@ class TelegramChannel:
         bot = self.app.bot
         await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_VI])
         await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_EN], language_code="en")
-        resumed = await inbox.pending(self.db, self.name)
+        self.order.start()
+        resumed = await inbox.pending(self.db, self.name)  # stored before updates had a resident
         for _, payload in resumed:
             await self._enqueue(payload)
-        if resumed:
-            logger.info("telegram: resuming %s received but unanswered updates", len(resumed))
+        residents = await self.order.resume()
+        if resumed or residents:
+            logger.info("telegram: resuming received but unanswered updates (%s residents)", residents + len(resumed))
         if self.webhook_mode:
             await bot.set_webhook(
                 self.settings.telegram_webhook_url,
@@ -270,6 +285,7 @@ class TelegramChannel:
         """Stop receiving, answer what is queued, close. Unfinished items stay in the inbox
         and are answered at the next start."""
         await self.stop_receiving()
+        await self.order.stop()
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.app.stop()
         with contextlib.suppress(TelegramError, RuntimeError):
@@ -280,14 +296,31 @@ class TelegramChannel:
     # -- receiving -------------------------------------------------------------------
 
     async def _enqueue(self, payload: dict[str, Any]) -> None:
-        """Queue a stored update for handling; one PTB cannot decode is rejected (failed,
-        counted), never raised: it must not stop the start or the updates behind it."""
-        try:
-            update = Update.de_json(payload, self.app.bot)
-        except Exception as exc:
-            await inbox.reject(self.db, self.name, str(payload.get("update_id")), exc)
+        """Hand a stored update on: its resident's drain (ordered.py), or, for an update
+        from no one (or stored before updates had a resident), PTB's queue. An update PTB
+        cannot decode is rejected (failed, counted), never raised: it must not stop the
+        start or the updates behind it."""
+        resident, _ = order_of(payload)
+        if resident is not None:
+            self.order.schedule(resident)
             return
-        await self.app.update_queue.put(update)
+        update = await self._decode(str(payload.get("update_id")), payload)
+        if update is not None:
+            await self.app.update_queue.put(update)
+
+    async def _decode(self, external: str, payload: dict[str, Any]) -> Update | None:
+        try:
+            return Update.de_json(payload, self.app.bot)
+        except Exception as exc:
+            await inbox.reject(self.db, self.name, external, exc)
+            return None
+
+    async def _handle_item(self, external: str, payload: dict[str, Any]) -> None:
+        """One update of a resident's drain: handled, answered and marked finished
+        (committed) before the next one of this resident is taken."""
+        update = await self._decode(external, payload)
+        if update is not None:
+            await self._process(update, finish=inbox.finish_now)
 
     async def _poll(self) -> None:
         offset = 0
@@ -318,7 +351,7 @@ class TelegramChannel:
                 continue
             with self._poller.storing():
                 items = [(str(u["update_id"]), u) for u in updates]
-                fresh = await inbox.store(self.db, self.name, items)  # stored first
+                fresh = await inbox.store(self.db, self.name, items, order_of)  # stored first
                 offset = max(u["update_id"] for u in updates) + 1
                 for _, payload in fresh:
                     await self._enqueue(payload)
@@ -343,7 +376,7 @@ class TelegramChannel:
             external = str(int(payload["update_id"]))
         except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": "not an update"}, status_code=400)
-        fresh = await inbox.store(self.db, self.name, [(external, payload)])  # a failure here answers 500: Telegram retries
+        fresh = await inbox.store(self.db, self.name, [(external, payload)], order_of)  # a failure here answers 500: Telegram retries
         self.health.ok()
         for _, item in fresh:
             await self._enqueue(item)
@@ -352,6 +385,10 @@ class TelegramChannel:
     # -- handling --------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._process(update)
+
+    async def _process(self, update: Update,
+                       finish: Callable[..., Awaitable[None]] = inbox.finish) -> None:
         external = str(update.update_id)
         bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
         if update.callback_query is not None:
@@ -364,19 +401,18 @@ class TelegramChannel:
             await inbox.reject(self.db, self.name, external, exc)
             return
         if msg is None:
-            await inbox.finish(self.db, self.name, external)
+            await finish(self.db, self.name, external)
             return
-        async with self._locks.hold(msg.user):
-            try:
-                replies = await self.dispatch(msg)
-            except Exception:
-                logger.exception("telegram: handling an update failed; the resident was told to try again")
-                await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
-                await inbox.finish(self.db, self.name, external, "failed")
-                return
-            for reply in replies:
-                await self.send(msg.chat, reply)
-            await inbox.finish(self.db, self.name, external)
+        try:
+            replies = await self.dispatch(msg)
+        except Exception:
+            logger.exception("telegram: handling an update failed; the resident was told to try again")
+            await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+            await finish(self.db, self.name, external, "failed")
+            return
+        for reply in replies:
+            await self.send(msg.chat, reply)
+        await finish(self.db, self.name, external)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram: %s", context.error.__class__.__name__ if context.error else "error", exc_info=context.error)

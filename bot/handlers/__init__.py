@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot import metrics
 from bot.channels.base import Incoming, Reply
-from bot.conversation import Context, FloodGuard, load_resident
+from bot.conversation import Context, FloodGuard, StaleResident, load_resident
 from bot.handlers import area, escalate, feedback, general, menu, privacy, prompt, question, subscribe, team_reply
 from bot.replies import CANCEL, ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services import history
@@ -30,6 +31,7 @@ __all__ = ["COMMANDS", "BUTTONS", "Dispatcher"]
 logger = logging.getLogger(__name__)
 Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
 area.AFTER_AREA.update(escalate=escalate.create, subscribe=subscribe.topics)
+STALE_RETRIES = 3  # a message handled again at most this often when its resident's state moved on
 
 
 async def _not_this(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -118,14 +120,30 @@ class Dispatcher:
         self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0)
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
-        """The replies to one incoming message (never raises for a resident's input)."""
+        """The replies to one incoming message (never raises for a resident's input).
+
+        A resident's messages are handled one at a time (the channels see to it, across
+        workers too); should their state still change between the read and the write,
+        the write is refused (`StaleResident`) and the message handled again on a fresh
+        read, at most `STALE_RETRIES` times. Replies are sent only after this returns."""
+        for attempt in range(STALE_RETRIES + 1):
+            try:
+                return await self._dispatch(msg, counted=attempt > 0)
+            except StaleResident:
+                metrics.STALE_RETRIES.inc()
+                if attempt == STALE_RETRIES:
+                    raise
+                logger.info("%s: a resident's state changed while a message was handled; handling it again", msg.channel)
+        raise AssertionError("unreachable")
+
+    async def _dispatch(self, msg: Incoming, counted: bool = False) -> list[Reply]:
         resident = await load_resident(self.db, msg.channel, msg.user, msg.display_name)
         ctx = Context(self.db, self.kb, self.settings, resident)
         if self.push is not None:
             ctx.push = self.push
         # Typed messages count toward the flood limit; taps on buttons are cheap and
         # a resident browsing the menu quickly must not be told to slow down.
-        if msg.button is None and not self.flood.allow(f"{msg.channel}:{msg.user}"):
+        if msg.button is None and not counted and not self.flood.allow(f"{msg.channel}:{msg.user}"):
             return [Reply(t(ctx.english)["flood"])]
         await self.leave_prompt(msg, ctx)
         handler = self.route(msg, ctx)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.clock import now as utcnow
-from bot.conversation import save_states
+from bot.conversation import StaleResident, save_states
 from bot.matcher import Match
 from bot.pseudonyms import resident_hash
 from bot.redact import redact
@@ -51,30 +51,36 @@ async def log_question(
         area_code=area_code,
         language="en" if match.english else "vi",
     )
-    qid, saved = await db.group("questions", _write).submit((row, resident.id if resident else None, state, remember))
+    who = (resident.id, resident.version or 0) if resident is not None else None
+    qid, saved = await db.group("questions", _write).submit((row, who, state, remember))
     if resident is not None and saved is not None:
         resident.state = saved
+        resident.version = (resident.version or 0) + 1
     return qid
 
 
-Asked = tuple[dict[str, Any], int | None, dict[str, Any] | None, dict[str, Any] | None]  # row, resident, state, remember
+# row, (resident id, version read), state, remember
+Asked = tuple[dict[str, Any], tuple[int, int] | None, dict[str, Any] | None, dict[str, Any] | None]
 
 
 async def _write(db: Database, items: Sequence[Asked]) -> list[tuple[int, dict[str, Any] | None]]:
-    """Insert the question rows (ids in order) and save the residents' states, in one transaction."""
+    """Insert the question rows (ids in order) and save the residents' states, in one
+    transaction. A state written meanwhile by someone else (compare-and-set refused)
+    fails the group, which the group commit then writes one by one: only that
+    question's caller gets `StaleResident`."""
     table = QuestionLog.__table__
     async with db.engine.begin() as conn:
         result = await conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                     [row for row, _, _, _ in items])
         ids = [int(r[0]) for r in result]
         out: list[tuple[int, dict[str, Any] | None]] = []
-        states: list[tuple[int, dict[str, Any]]] = []
-        for (_, resident_id, state, remember), qid in zip(items, ids, strict=True):
+        states: list[tuple[int, int, dict[str, Any]]] = []
+        for (_, who, state, remember), qid in zip(items, ids, strict=True):
             if state is not None and remember is not None:
                 state = {**state, "last_question": {"id": qid, **remember}}
-            if resident_id is not None and state is not None:
-                states.append((resident_id, state))
+            if who is not None and state is not None:
+                states.append((who[0], who[1], state))
             out.append((qid, state))
-        if states:
-            await save_states(conn, states)
+        if states and not all(await save_states(conn, states)):
+            raise StaleResident("a resident's state changed since it was read")
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import now as utcnow
@@ -125,6 +125,9 @@ class Resident(Base):
     # it) and whether they follow the OA (promotion messages reach only followers).
     last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     follower: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Bumped by every write of the conversation state: a write based on an older read is
+    # refused (compare-and-set, `bot/conversation.py`) and the message handled again.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class QuestionLog(Base):
@@ -210,7 +213,9 @@ class InboxItem(Base):
     so a crash never loses a resident's message and a replay is never answered twice."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),
+                      Index("ix_inbox_resident_order", "channel", "resident", "status", "seq"),
+                      Index("ix_inbox_channel_seq", "channel", "seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -218,6 +223,10 @@ class InboxItem(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)  # received | done | failed
+    # Whose it is (the platform's user id) and the platform's order (Telegram's update_id,
+    # Zalo's event time in ms): a resident's items are handled one at a time in this order.
+    resident: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Team(Base):
