@@ -15,7 +15,8 @@ from bot.storage.models import AdminUser, Area
 
 __all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "set_password", "verify"]
 
-ROLES = ("admin", "editor", "team-leader")
+ROLES = ("admin", "editor", "team-leader", "team-member")
+WARD_ROLES = ("team-leader", "team-member")  # need an area
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _hasher = PasswordHasher()
 
@@ -62,8 +63,8 @@ def _checked(password: str | None) -> str:
 
 
 async def _check_area(session: Any, role: str, area_code: str | None) -> None:
-    if role == "team-leader" and not area_code:
-        raise ValueError("tổ trưởng cần mã phường, xã (a team leader needs --area CODE)")
+    if role in WARD_ROLES and not area_code:
+        raise ValueError("tổ trưởng, thành viên tổ cần mã phường, xã (a team leader or member needs --area CODE)")
     if area_code and await session.get(Area, area_code) is None:
         raise ValueError(f"không có phường, xã mã '{area_code}' (unknown area code; see knowledge/areas.csv)")
 
@@ -83,7 +84,7 @@ async def change_role(db: Database, username: str, role: str, area_code: str | N
     """Change an account's role and area; returns (before, after). The last admin stays admin."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    area_code = area_code if role == "team-leader" else None
+    area_code = area_code if role in WARD_ROLES else None
     async with db.session() as session, session.begin():
         user = await _get(session, username)
         await _check_area(session, role, area_code)

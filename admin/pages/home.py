@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin.guard import CITY, EVERYONE, User, require
+from admin.guard import ALL_ROLES, CITY, User, require
 from admin.render import render
 from bot import clock
 from bot.kb_rules import past_review_by
@@ -26,7 +26,7 @@ async def _due(request: Request) -> list[dict]:  # type: ignore[type-arg]
     return sorted(due, key=lambda r: r["entry"].review_by)
 
 
-@require(EVERYONE)
+@require(ALL_ROLES)
 async def home(request: Request, user: User) -> Response:
     due = await _due(request) if user.may(CITY) else []
     return render(request, "home.html", {"due": due})
