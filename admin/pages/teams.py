@@ -49,7 +49,9 @@ async def team_create(request: Request, user: User) -> Response:
         flash(request, str(exc), "error")
         return RedirectResponse(url(request, "team_list"), status_code=303)
     await record(_db(request), user, "team.create", f"team:{team_id}", None, {"area": area_code, "name": name})
-    flash(request, f"Đã tạo {name}.")
+    waiting = await teams.city_waiting(_db(request), area_code)
+    flash(request, f"Đã tạo {name}." + (f" Phường, xã này có {waiting} câu hỏi đang chờ ở hàng đợi của thành phố: "
+                                       "bấm “Chuyển cho tổ” bên dưới để tổ nhận." if waiting else ""))
     return RedirectResponse(url(request, "team_detail", team_id=team_id), status_code=303)
 
 
@@ -71,7 +73,34 @@ async def team_detail(request: Request, user: User) -> Response:
     return render(request, "team.html", {
         "team": team, "members": await teams.members_of(db, team.id), "invites": await teams.unused_invites(db, team.id),
         "tickets": await teams.tickets_of(db, team.id), "status": STATUS,
+        "city_waiting": await teams.city_waiting(db, team.area_code) if user.role != TEAM_LEADER else 0,
     })
+
+
+@require(CITY)
+async def take_city_tickets(request: Request, user: User) -> Response:
+    """Give a team the open tickets of its area that waited in the city queue."""
+    from bot.handlers.team_reply import notification
+
+    team = await _team_for(request, user)
+    if isinstance(team, Response):
+        return team
+    db = _db(request)
+    moved = await teams.move_city_tickets(db, team.area_code, team.id)
+    await record(db, user, "team.take_city_tickets", f"team:{team.id}", None, {"moved": moved})
+    if moved:
+        members = await teams.members_of(db, team.id)
+        for t in (t for t in await teams.tickets_of(db, team.id) if t.status == "open"):
+            for m in members:
+                await assistant_push(request, m.channel, m.chat, notification(t))
+    flash(request, f"Đã chuyển {moved} câu hỏi cho {team.name}.")
+    return RedirectResponse(url(request, "team_detail", team_id=team.id), status_code=303)
+
+
+async def assistant_push(request: Request, channel: str, chat: str, reply) -> None:  # type: ignore[no-untyped-def]
+    from admin.app import assistant
+
+    await assistant(request).push(channel, chat, reply)
 
 
 @require(EVERYONE)
@@ -105,6 +134,7 @@ ROUTES = [
     Route("/teams", team_create, methods=["POST"], name="team_create"),
     Route("/teams/{team_id:int}", team_detail, methods=["GET"], name="team_detail"),
     Route("/teams/{team_id:int}/invites", invite_create, methods=["POST"], name="invite_create"),
+    Route("/teams/{team_id:int}/take-city-tickets", take_city_tickets, methods=["POST"], name="take_city_tickets"),
     Route("/areas", area_list, methods=["GET"], name="area_list"),
 ]
 NAV = [NavItem("Tổ CNS", "team_list", EVERYONE), NavItem("Phường, xã", "area_list", EVERYONE)]

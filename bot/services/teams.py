@@ -31,7 +31,7 @@ from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket
 __all__ = [
     "Member", "TicketView", "answer", "claim", "create_invite", "create_team", "join", "list_teams",
     "member_of", "members_of", "open_ages_hours", "propose", "reject", "team_for_area", "ticket", "transfer", "due", "stats",
-    "TeamRow", "overview", "team_row", "unused_invites", "tickets_of", "web_member", "close", "move_city_tickets",
+    "TeamRow", "overview", "team_row", "unused_invites", "tickets_of", "web_member", "close", "move_city_tickets", "city_waiting",
 ]
 
 
@@ -213,6 +213,13 @@ async def transfer(db: Database, ticket_id: int, member: Member, area_code: str 
     ok = await _transition(db, ticket_id, member, ("open", "claimed"), status="open", team_id=target[0] if target else None,
                            area_code=area_code, claimed_by=None, claimed_by_user=None, claimed_at=None, reminded_at=None)
     return ok, target
+
+
+async def city_waiting(db: Database, area_code: str) -> int:
+    """Open tickets of an area waiting in the city queue (no team)."""
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.area_code == area_code, Ticket.team_id.is_(None), Ticket.status == "open")) or 0)
 
 
 async def move_city_tickets(db: Database, area_code: str, team_id: int) -> int:

@@ -287,3 +287,22 @@ async def test_a_team_member_account_needs_an_area(assistant: Assistant) -> None
     with pytest.raises(ValueError, match="cần mã phường"):
         await create_user(assistant.db, "thieuphuong", "team-member", password=PASSWORD)
     await create_user(assistant.db, "cophuong", "team-member", password=PASSWORD, area_code=CAM_LE)
+
+
+@pytest.mark.asyncio
+async def test_a_new_team_is_offered_its_wards_tickets_from_the_city_queue(assistant: Assistant, client: Client) -> None:
+    ids = await seed(assistant.db)
+    editor = await client("editor")
+    r = await post(editor, "/admin/teams", area=CAM_LE, name="Tổ CNS Cẩm Lệ")
+    assert r.status_code == 303
+    page = await editor.get(r.headers["location"])
+    assert "1 câu hỏi đang chờ ở hàng đợi của thành phố" in page.text and "Chuyển cho tổ" in page.text
+    assert (await status_of(assistant.db, ids["city"]))[0] == "open"
+    team_id = int(r.headers["location"].rstrip("/").rsplit("/", 1)[1])
+    leader = await client("team-leader")  # a leader of another ward may not take them
+    assert (await post(leader, f"/admin/teams/{team_id}/take-city-tickets")).status_code == 403
+    r = await post(editor, f"/admin/teams/{team_id}/take-city-tickets")
+    assert r.status_code == 303 and "Đã chuyển 1 câu hỏi" in (await editor.get(r.headers["location"])).text
+    async with assistant.db.session() as session:
+        assert (await session.get(Ticket, ids["city"])).team_id == team_id  # type: ignore[union-attr]
+    assert f"Số {ids['city']}" not in (await editor.get("/admin/inbox?area=city")).text
