@@ -306,3 +306,30 @@ async def test_a_new_team_is_offered_its_wards_tickets_from_the_city_queue(assis
     async with assistant.db.session() as session:
         assert (await session.get(Ticket, ids["city"])).team_id == team_id  # type: ignore[union-attr]
     assert f"Số {ids['city']}" not in (await editor.get("/admin/inbox?area=city")).text
+
+
+@pytest.mark.asyncio
+async def test_the_home_page_is_a_dashboard_of_what_needs_doing(assistant: Assistant, client: Client) -> None:
+    import re
+
+    from bot import clock
+    from bot.storage.models import QuestionLog
+
+    await seed(assistant.db)
+    async with assistant.db.session() as session, session.begin():
+        for decision, entry, feedback in (("unknown", None, None), ("unknown", None, None), ("unknown", "ngoai-pham-vi-gia-vang", None),
+                                          ("answer", "vneid-la-gi", "down:sai thông tin")):
+            session.add(QuestionLog(asked_at=clock.now(), channel="web", resident_hash="h", normalized="gia vang hom nay",
+                                    decision=decision, entry_id=entry, score=0.0, suggestions=[], feedback=feedback))
+
+    def figure(html: str, key: str) -> int:
+        found = re.search(rf'id="dash-{key}">(\d+)<', html)
+        assert found, key
+        return int(found.group(1))
+
+    editor = (await (await client("editor")).get("/admin/")).text
+    assert (figure(editor, "open"), figure(editor, "city")) == (3, 1)
+    assert (figure(editor, "unanswered"), figure(editor, "out-of-scope"), figure(editor, "disliked")) == (2, 1, 1)
+    assert "giờ Đà Nẵng" in editor and 'href="/admin/inbox?f=overdue"' in editor
+    member = (await (await client("team-member")).get("/admin/")).text
+    assert figure(member, "open") == 1 and "dash-unanswered" not in member  # their ward's tickets, nothing of the city's
