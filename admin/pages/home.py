@@ -77,7 +77,8 @@ async def home(request: Request, user: User) -> Response:
     due = await _due(request) if user.may(CITY) else []
     figures = await _city_figures(request) if user.may(CITY) else {}
     return render(request, "home.html", {"due": due, "tickets": tickets, "waiting": waiting, "city_queue": city_queue,
-                                         "figures": figures, "now": clock.now()})
+                                         "figures": figures, "now": clock.now(),
+                                         "ward_label": (await inbox.area_labels(a.db)).get(user.area, "") if user.area else ""})
 
 
 ROUTES = [Route("/", home, methods=["GET"], name="home")]

@@ -145,7 +145,7 @@ async def inbox_ticket(request: Request, user: User) -> Response:
     labels = await inbox.area_labels(a.db)
     return render(request, "inbox_ticket.html", {
         "t": row, "statuses": STATUS_NAMES, "choices": choices, "chosen": chosen, "search": search, "earlier": earlier,
-        "areas": labels, "max_answer": MAX_ANSWER,
+        "areas": labels, "max_answer": MAX_ANSWER, "ward_label": labels.get(user.area, ""),
         "mine": row.claimed_by_user == user.name,
     })
 

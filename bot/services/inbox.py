@@ -75,8 +75,8 @@ class Timing:
     def text(self) -> str:
         left = abs(self.left_seconds)
         hours, minutes = int(left // 3600), int(left % 3600 // 60)
-        span = f"{hours} giờ {minutes} phút" if hours else f"{minutes} phút"
-        return f"quá hạn {span} giờ làm việc" if self.overdue else f"còn {span} giờ làm việc"
+        span = (f"{hours} giờ {minutes} phút" if minutes else f"{hours} giờ") if hours else f"{minutes} phút"
+        return f"quá hạn {span} (giờ làm việc)" if self.overdue else f"còn {span} (giờ làm việc)"
 
 
 @dataclass
