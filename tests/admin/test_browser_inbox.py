@@ -58,6 +58,10 @@ async def seed(url: str) -> dict[str, int]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
+    from bot import clock
+    from tests.conftest import TEST_NOW
+
+    clock.set_now(TEST_NOW)  # module-scoped: before the autouse clock; a Wednesday 10:00, in working hours
     tmp = tmp_path_factory.mktemp("inbox-browser")
     url = f"sqlite+aiosqlite:///{tmp / 'admin.sqlite3'}"
     ids = asyncio.run(seed(url))
