@@ -8,12 +8,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.storage.db import Database
-from bot.storage.models import AdminUser, Area
+from bot.clock import now as utcnow
+from bot.storage.models import AdminUser, Area, Team, TeamInvite
 
-__all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "set_password", "verify"]
+__all__ = ["ROLES", "change_role", "count_users", "create_from_invite", "create_user", "delete_user", "invite_team",
+           "set_password", "verify"]
 
 ROLES = ("admin", "editor", "team-leader", "team-member")
 WARD_ROLES = ("team-leader", "team-member")  # need an area
@@ -112,3 +114,38 @@ async def delete_user(db: Database, username: str) -> dict[str, Any]:
         before = {"username": user.username, "role": user.role, "area": user.area_code}
         await session.delete(user)
     return before
+
+
+async def invite_team(db: Database, code: str) -> tuple[str, str, str] | None:
+    """(team name, area code, role) of an unused invite code, or None."""
+    async with db.session() as session:
+        row = (await session.execute(
+            select(Team.name, Team.area_code, TeamInvite.role).join(Team, Team.id == TeamInvite.team_id)
+            .where(TeamInvite.code == code.strip().upper(), TeamInvite.used_at.is_(None))
+        )).first()
+    return (row[0], row[1], "team-leader" if row[2] == "leader" else "team-member") if row else None
+
+
+async def create_from_invite(db: Database, code: str, username: str, password: str) -> tuple[str, str]:
+    """Sign up on the web with a team's one-time invite code (the same codes as
+    `/thamgia` in the chat): a team-member account (team-leader for a leader's code) of
+    the team's area. The code is used and the account made in one transaction, so a code
+    makes one account. Returns (role, area code); ValueError says why not."""
+    if not _USERNAME.match(username):
+        raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3-64 ký tự)")
+    if len(password) < 10:
+        raise ValueError("mật khẩu cần ít nhất 10 ký tự")
+    code = code.strip().upper()
+    async with db.session() as session, session.begin():
+        if await session.scalar(select(AdminUser.id).where(AdminUser.username == username)) is not None:
+            raise ValueError(f"tên đăng nhập '{username}' đã có người dùng; hãy chọn tên khác")
+        used = await session.execute(
+            update(TeamInvite).where(TeamInvite.code == code, TeamInvite.used_at.is_(None)).values(used_at=utcnow()))
+        if not used.rowcount:
+            raise ValueError("mã mời không đúng hoặc đã được dùng; hãy xin mã mới từ tổ trưởng")
+        invite = await session.get(TeamInvite, code)
+        team = await session.get(Team, invite.team_id) if invite else None
+        assert invite is not None and team is not None
+        role = "team-leader" if invite.role == "leader" else "team-member"
+        session.add(AdminUser(username=username, password_hash=_hasher.hash(password), role=role, area_code=team.area_code))
+    return role, team.area_code

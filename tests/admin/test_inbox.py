@@ -333,3 +333,37 @@ async def test_the_home_page_is_a_dashboard_of_what_needs_doing(assistant: Assis
     assert "giờ Đà Nẵng" in editor and 'href="/admin/inbox?f=overdue"' in editor
     member = (await (await client("team-member")).get("/admin/")).text
     assert figure(member, "open") == 1 and "dash-unanswered" not in member  # their ward's tickets, nothing of the city's
+
+
+@pytest.mark.asyncio
+async def test_a_member_signs_up_from_the_team_invite_link(assistant: Assistant, client: Client) -> None:
+    import re
+
+    ids = await seed(assistant.db)
+    leader = await client("team-leader")
+    r = await post(leader, f"/admin/teams/{ids['team_hai_chau']}/invites")
+    team_page = (await leader.get(r.headers["location"])).text
+    link = re.search(r'href="(/admin/join/([0-9A-F]{8}))"', team_page)
+    assert link, "the team page shows the invite link"
+    path, code = link.group(1), link.group(2)
+    visitor = await client(None)
+    page = await visitor.get(path)
+    assert page.status_code == 200 and "Tham gia Tổ CNS Hải Châu" in page.text
+    assert (await visitor.post("/admin/join", data={"code": code, "username": "ba.sau", "password": "x" * 12,
+                                                    "password2": "x" * 12})).status_code == 403  # no CSRF token
+    short = await post(visitor, "/admin/join", code=code, username="ba.sau", password="ngan", password2="ngan")
+    assert short.status_code == 400 and "ít nhất 10 ký tự" in short.text
+    taken = await post(visitor, "/admin/join", code=code, username="thanhvien", password="x" * 12, password2="x" * 12)
+    assert taken.status_code == 400 and "đã có người dùng" in taken.text
+    done = await post(visitor, "/admin/join", code=code, username="ba.sau", password="mat-khau-cua-ba-sau", password2="mat-khau-cua-ba-sau")
+    assert done.status_code == 303 and done.headers["location"].startswith("/admin/login")
+    again = await post(visitor, "/admin/join", code=code, username="ba.bay", password="x" * 12, password2="x" * 12)
+    assert again.status_code == 404  # one code, one account
+    assert (await visitor.get("/admin/join/ZZZZZZZZ")).status_code == 404
+    member = await client(None)
+    await member.get("/admin/login")
+    r = await member.post("/admin/login", data={"csrftoken": csrf_of(member), "username": "ba.sau",
+                                                "password": "mat-khau-cua-ba-sau", "next": "/admin/inbox"})
+    assert r.status_code == 303
+    inbox_page = await member.get("/admin/inbox")
+    assert f"Số {ids['hai_chau']}" in inbox_page.text and f"Số {ids['an_hai']}" not in inbox_page.text
