@@ -65,8 +65,10 @@ def _checked(password: str | None) -> str:
 
 
 async def _check_area(session: Any, role: str, area_code: str | None) -> None:
-    if role in WARD_ROLES and not area_code:
-        raise ValueError("tổ trưởng, thành viên tổ cần mã phường, xã (a team leader or member needs --area CODE)")
+    if role == "team-leader" and not area_code:
+        raise ValueError("tổ trưởng cần mã phường, xã (a team leader needs --area CODE)")
+    if role == "team-member" and not area_code:
+        raise ValueError("thành viên tổ cần mã phường, xã (a team member needs --area CODE)")
     if area_code and await session.get(Area, area_code) is None:
         raise ValueError(f"không có phường, xã mã '{area_code}' (unknown area code; see knowledge/areas.csv)")
 

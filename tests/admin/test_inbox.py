@@ -367,3 +367,23 @@ async def test_a_member_signs_up_from_the_team_invite_link(assistant: Assistant,
     assert r.status_code == 303
     inbox_page = await member.get("/admin/inbox")
     assert f"Số {ids['hai_chau']}" in inbox_page.text and f"Số {ids['an_hai']}" not in inbox_page.text
+
+
+def test_the_audit_diff_names_fields_in_vietnamese_and_shows_only_what_changed() -> None:
+    from admin.audit import changes
+
+    before = {"group": "dinh-danh", "entry": {"question": "VNeID là gì?", "answer": "Cũ", "tags": ["a"]}}
+    after = {"group": "dinh-danh", "entry": {"question": "VNeID là gì?", "answer": "Tổ CNS hướng dẫn\nhai dòng", "tags": ["a"]}}
+    (change,) = changes(before, after)
+    assert (change.label, change.before, change.after) == ("Mục › Câu trả lời", "Cũ", "Tổ CNS hướng dẫn\nhai dòng")
+    assert [c.label for c in changes(None, {"role": "editor", "area": None})] == ["Vai trò"]
+
+
+@pytest.mark.asyncio
+async def test_the_audit_page_is_readable(assistant: Assistant, client: Client) -> None:
+    ids = await seed(assistant.db)
+    member = await client("team-member")
+    await post(member, f"/admin/inbox/{ids['hai_chau']}/answer", answer="Bà mang CCCD tới Tổ CNS phường.")
+    page = (await (await client("admin")).get("/admin/audit", params={"action": "ticket."})).text
+    assert "Trả lời câu hỏi" in page and "Câu trả lời" in page and "Bà mang CCCD tới Tổ CNS phường." in page
+    assert "\\u" not in page
