@@ -26,7 +26,8 @@ from bot.storage.models import Area, QuestionLog
 
 __all__ = ["ROUTES", "NAV"]
 
-DECISIONS = {"answer": "Đã trả lời", "suggest": "Gợi ý", "unknown": "Chưa trả lời được", "chitchat": "Chào hỏi"}
+DECISIONS = {"answer": "Đã trả lời", "suggest": "Gợi ý", "unknown": "Chưa trả lời được", "refused": "Ngoài phạm vi (đã trả lời từ chối)",
+             "chitchat": "Chào hỏi"}
 CHANNELS = ("telegram", "zalo", "web")
 PAGE = 100
 
@@ -54,7 +55,11 @@ async def question_log(request: Request, user: User) -> Response:
     p = request.query_params
     f = {k: p.get(k, "") for k in ("decision", "channel", "area", "since", "until", "feedback")}
     query = select(QuestionLog).order_by(QuestionLog.id.desc())
-    if f["decision"] in DECISIONS:
+    if f["decision"] == "refused":  # out of scope: "unknown" with the refusal entry that answered it, counted apart
+        query = query.where(QuestionLog.decision == "unknown", QuestionLog.entry_id.is_not(None))
+    elif f["decision"] == "unknown":
+        query = query.where(QuestionLog.decision == "unknown", QuestionLog.entry_id.is_(None))
+    elif f["decision"] in DECISIONS:
         query = query.where(QuestionLog.decision == f["decision"])
     if f["channel"] in CHANNELS:
         query = query.where(QuestionLog.channel == f["channel"])

@@ -28,9 +28,11 @@ Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
 
 
 async def _not_this(msg: Incoming, ctx: Context) -> list[Reply]:
-    """None of the suggestions fits: offer to ask a person."""
+    """None of the suggestions fits: noted on the logged question (feedback `none`, so the
+    gaps page lists it), then offer to ask a person."""
     from bot.channels.base import Button
 
+    await feedback.store(ctx, "none")
     words = t(ctx.english)
     return [Reply(words["rephrase"], buttons=(Button(words["escalate"], ESCALATE),))]
 
