@@ -46,3 +46,15 @@ async def test_not_this_is_noted_on_the_logged_question(assistant: Assistant) ->
     await assistant.dispatcher.dispatch(make_incoming(button="s:none"))
     async with assistant.db.session() as session:
         assert (await session.scalars(select(QuestionLog.feedback).order_by(QuestionLog.id.desc()))).first() == "none"
+
+
+async def test_a_changed_vietnamese_answer_with_an_old_english_one_is_flagged(client: Client, assistant: Assistant) -> None:
+    from tests.admin.test_kb_drafts import ENTRY, save_draft
+
+    c = await client("editor")
+    r = await save_draft(c, assistant)
+    assert r.status_code == 303
+    page = (await c.get(r.headers["location"])).text
+    assert "câu trả lời tiếng Việt đã đổi nhưng câu trả lời tiếng Anh vẫn như cũ" in page
+    assert "giờ Đà Nẵng" in page and " UTC)" not in page  # the draft's time, as every page shows it
+    assert ENTRY in page
