@@ -58,3 +58,16 @@ async def test_a_changed_vietnamese_answer_with_an_old_english_one_is_flagged(cl
     assert "câu trả lời tiếng Việt đã đổi nhưng câu trả lời tiếng Anh vẫn như cũ" in page
     assert "giờ Đà Nẵng" in page and " UTC)" not in page  # the draft's time, as every page shows it
     assert ENTRY in page
+
+
+async def test_the_preview_keeps_line_breaks_as_the_chats_do(client: Client) -> None:
+    import re
+
+    from tests.admin.conftest import csrf_of
+
+    c = await client("editor")
+    r = await c.post("/admin/kb/preview", data={"answer": "Dòng một.\nDòng hai."}, headers={"x-csrftoken": csrf_of(c)})
+    assert r.status_code == 200
+    parts = re.findall(r'<div class="preview (\w+)"><span class="text">([^<]*)</span>', r.text)
+    assert {name for name, _ in parts} == {"telegram", "zalo", "web"}
+    assert all("Dòng một.\nDòng hai." in text for _, text in parts)  # shown with white-space: pre-wrap (admin.css)
