@@ -71,6 +71,19 @@ def _age(value: dt.datetime | None) -> str:
     return f"{hours} giờ {minutes % 60} phút" if hours else f"{minutes} phút"
 
 
+#: Area code → "Phường Hải Châu", refreshed from the database whenever a page reads the
+#: areas (`bot.services.inbox.area_labels`, which the home page calls); `ward` shows a code
+#: by its name, and the code itself for one not seen yet.
+AREA_NAMES: dict[str, str] = {}
+
+
+def _ward(code: str | None) -> str:
+    if not code:
+        return ""
+    return AREA_NAMES.get(code, code)
+
+
+templates.env.filters["ward"] = _ward
 templates.env.filters["vn_time"] = _vn_time
 templates.env.filters["age"] = _age
 

@@ -21,6 +21,7 @@ from admin.render import NavItem, flash, render, url
 from bot import clock
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
+from bot.services.inbox import area_labels
 from bot.services.knowledge import draft_of, export_groups, save_draft, save_entry
 from bot.storage.models import Area, QuestionLog
 
@@ -74,6 +75,7 @@ async def question_log(request: Request, user: User) -> Response:
     page = max(int(p.get("page", "1")) if p.get("page", "1").isdigit() else 1, 1)
     async with _assistant(request).db.session() as session:
         rows = list((await session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1))).all())
+    await area_labels(_assistant(request).db)  # ward names, not codes
     return render(request, "questions/log.html", {
         "rows": rows[:PAGE], "qs": urlencode(f), "more": len(rows) > PAGE, "page": page, "f": f, "decisions": DECISIONS,
         "channels": CHANNELS, "areas": await _areas(request),

@@ -13,6 +13,7 @@ from admin.guard import CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot.services import areas as areas_service
 from bot.services import teams
+from bot.services.inbox import area_labels
 
 __all__ = ["ROUTES", "NAV"]
 
@@ -29,6 +30,7 @@ def _db(request: Request):  # type: ignore[no-untyped-def]
 @require(EVERYONE)
 async def team_list(request: Request, user: User) -> Response:
     db = _db(request)
+    await area_labels(db)  # ward names, not codes
     rows = await teams.overview(db, user.area if user.role == TEAM_LEADER else None)
     free: list[areas_service.AreaRow] = []
     if user.role != TEAM_LEADER:
@@ -70,6 +72,7 @@ async def team_detail(request: Request, user: User) -> Response:
     if isinstance(team, Response):
         return team
     db = _db(request)
+    await area_labels(db)
     return render(request, "team.html", {
         "team": team, "members": await teams.members_of(db, team.id), "invites": await teams.unused_invites(db, team.id),
         "tickets": await teams.tickets_of(db, team.id), "status": STATUS,

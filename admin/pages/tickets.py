@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from admin.guard import EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, render
+from bot.services.inbox import area_labels
 from bot.storage.models import Ticket
 
 __all__ = ["ROUTES", "NAV", "STATUS_NAMES"]
@@ -31,6 +32,7 @@ async def ticket_list(request: Request, user: User) -> Response:
         query = query.where(Ticket.status == status)
     async with assistant(request).db.session() as session:
         rows = list((await session.scalars(query)).all())
+    await area_labels(assistant(request).db)  # ward names, not codes
     return render(request, "tickets.html", {"rows": rows, "status": status, "statuses": STATUS_NAMES})
 
 

@@ -111,7 +111,15 @@ def timing(created_at: dt.datetime, settings, holidays: frozenset[dt.date], now:
 
 
 async def area_labels(db: Database) -> dict[str, str]:
-    return {a.code: a.label for a in await list_areas(db)}
+    """Area code → its name ("Phường Hải Châu"); also refreshes the admin site's `ward` filter."""
+    labels = {a.code: a.label for a in await list_areas(db)}
+    try:
+        from admin.render import AREA_NAMES
+    except ImportError:  # pragma: no cover - the bot without the admin site
+        return labels
+    AREA_NAMES.clear()
+    AREA_NAMES.update(labels)
+    return labels
 
 
 async def _rows(db: Database, query, labels: dict[str, str]) -> list[Row]:  # type: ignore[no-untyped-def]

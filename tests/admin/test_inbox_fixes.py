@@ -71,3 +71,10 @@ async def test_the_preview_keeps_line_breaks_as_the_chats_do(client: Client) -> 
     parts = re.findall(r'<div class="preview (\w+)"><span class="text">([^<]*)</span>', r.text)
     assert {name for name, _ in parts} == {"telegram", "zalo", "web"}
     assert all("Dòng một.\nDòng hai." in text for _, text in parts)  # shown with white-space: pre-wrap (admin.css)
+
+
+async def test_pages_show_ward_names_not_codes(client: Client) -> None:
+    leader = await client("team-leader")
+    for path in ("/admin/tickets", "/admin/teams"):
+        main = (await leader.get(path)).text
+        assert "Phường Hải Châu" in main and "(phuong-hai-chau)" not in main, path
