@@ -13,7 +13,10 @@ database every POLL_SECONDS (one indexed SELECT of the scope's waiting and recen
 answered tickets, at most 500 short rows) and sends `event: tickets` with what changed;
 every ACCOUNT_CHECK_EVERY polls it checks the account still exists with the same role
 and area (as `require` does per request) and ends otherwise; after LIFETIME_SECONDS it
-ends and the browser's EventSource reconnects through `require` again. Polling works
+ends and the browser's EventSource reconnects through `require` again (and, having
+possibly missed a change in between, fetches the page once). A stream open when the
+server is told to stop (SIGTERM) delays the stop by at most LIFETIME_SECONDS: uvicorn
+lets responses in flight finish. Polling works
 across processes and workers (no in-process notifier to keep in step).
 """
 
@@ -39,7 +42,7 @@ __all__ = ["NAV", "ROUTES", "POLL_SECONDS"]
 
 POLL_SECONDS = 2.0
 ACCOUNT_CHECK_EVERY = 10  # polls
-LIFETIME_SECONDS = 600.0
+LIFETIME_SECONDS = 60.0  # then EventSource reconnects; also bounds how long a stream delays a graceful stop
 KEEPALIVE_EVERY = 10  # polls without a change
 MAX_ANSWER = 3500  # Telegram's message limit is 4096, with our heading and the team's name
 

@@ -30,7 +30,11 @@
     }
   }
   const source = new EventSource(root.dataset.events);
-  source.addEventListener("hello", () => { document.body.dataset.live = "on"; });
+  let hellos = 0;
+  source.addEventListener("hello", () => {
+    document.body.dataset.live = "on";
+    if (hellos++ > 0) refresh();  // a reconnection: something may have changed in between
+  });
   source.addEventListener("tickets", (event) => {
     const changed = JSON.parse(event.data);
     const mine = root.dataset.ticket;
