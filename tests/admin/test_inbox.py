@@ -387,3 +387,29 @@ async def test_the_audit_page_is_readable(assistant: Assistant, client: Client) 
     page = (await (await client("admin")).get("/admin/audit", params={"action": "ticket."})).text
     assert "Trả lời câu hỏi" in page and "Câu trả lời" in page and "Bà mang CCCD tới Tổ CNS phường." in page
     assert "\\u" not in page
+
+
+@pytest.mark.asyncio
+async def test_a_ticket_shows_what_the_resident_asked_earlier_that_day_and_their_thumbs_down(assistant: Assistant, client: Client) -> None:
+    import datetime as dt
+
+    from bot import clock
+    from bot.services.questions import resident_hash
+    from bot.storage.models import QuestionLog
+
+    salt = assistant.settings.resident_id_salt
+    async with assistant.db.session() as session, session.begin():
+        for who, text, feedback, ago in (("phien-web-cua-ba-nam-0001", "cap lai mat khau vneid", "down:sai", 20),
+                                         ("phien-web-cua-ba-nam-0001", "quen mat khau vneid lam sao", None, 10),
+                                         ("phien-web-cua-ba-nam-0001", "hom qua hoi", None, 60 * 30),  # yesterday
+                                         ("nguoi-khac-000000000001", "cau hoi cua nguoi khac", None, 5)):
+            session.add(QuestionLog(asked_at=clock.now() - dt.timedelta(minutes=ago), channel="web",
+                                    resident_hash=resident_hash("web", who, salt), normalized=text, decision="suggest",
+                                    score=50.0, suggestions=["vneid-la-gi"], feedback=feedback))
+    ids = await seed(assistant.db)
+    page = (await (await client("team-member")).get(f"/admin/inbox/{ids['hai_chau']}")).text
+    assert "Người dân đã hỏi trong ngày" in page
+    assert page.index("cap lai mat khau vneid") < page.index("quen mat khau vneid lam sao")
+    assert "👎 sai" in page
+    assert "hom qua hoi" not in page and "cau hoi cua nguoi khac" not in page
+    assert "VNeID là gì, dùng để làm gì?" in page  # the assistant's guess, by its question
