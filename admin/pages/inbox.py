@@ -323,4 +323,4 @@ ROUTES = [
     Route("/inbox/{ticket_id:int}/transfer", ticket_transfer, methods=["POST"], name="inbox_transfer"),
     Route("/inbox/{ticket_id:int}/propose", ticket_propose, methods=["POST"], name="inbox_propose"),
 ]
-NAV = [NavItem("Hộp thư Tổ CNS", "inbox_list", ALL_ROLES)]
+NAV = [NavItem("Hộp thư", "inbox_list", ALL_ROLES)]
