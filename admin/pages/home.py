@@ -14,17 +14,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import ALL_ROLES, CITY, User, require
-from admin.render import render
+from admin.render import render, ward_names
 from bot import clock
 from bot.kb_rules import past_review_by
 
 __all__ = ["ROUTES", "NAV"]
 
 
-async def _due(request: Request) -> list[dict]:  # type: ignore[type-arg]
+async def _due(request: Request) -> list[dict]:
     """Entries (not archived) whose facts had to be checked again by a date now past."""
-    from admin.app import assistant
     from bot.services.knowledge import export_groups
 
     today = clock.local_today()
@@ -34,7 +34,6 @@ async def _due(request: Request) -> list[dict]:  # type: ignore[type-arg]
 
 
 async def _city_figures(request: Request) -> dict[str, Any]:
-    from admin.app import assistant
     from bot.services.gaps import gaps
     from bot.services.knowledge import drafts
     from bot.storage.models import Campaign, KbEntry, QuestionLog
@@ -63,7 +62,6 @@ async def _city_figures(request: Request) -> dict[str, Any]:
 
 @require(ALL_ROLES)
 async def home(request: Request, user: User) -> Response:
-    from admin.app import assistant
     from admin.pages.inbox import _scope
     from bot.services import inbox
 
@@ -78,7 +76,7 @@ async def home(request: Request, user: User) -> Response:
     figures = await _city_figures(request) if user.may(CITY) else {}
     return render(request, "home.html", {"due": due, "tickets": tickets, "waiting": waiting, "city_queue": city_queue,
                                          "figures": figures, "now": clock.now(),
-                                         "ward_label": (await inbox.area_labels(a.db)).get(user.area, "") if user.area else ""})
+                                         "ward_label": (await ward_names(a.db)).get(user.area, "") if user.area else ""})
 
 
 ROUTES = [Route("/", home, methods=["GET"], name="home")]

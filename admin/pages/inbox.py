@@ -33,8 +33,9 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import ALL_ROLES, CITY, User, require
-from admin.render import NavItem, flash, render, render_error, url
+from admin.render import NavItem, flash, render, render_error, url, ward_names
 from bot.services import inbox, teams
 from bot.storage.models import KbEntry
 
@@ -51,8 +52,6 @@ STATUS_NAMES = {"open": "Chờ nhận", "claimed": "Đang xử lý", "answered":
 
 
 def _assistant(request: Request):  # type: ignore[no-untyped-def]
-    from admin.app import assistant
-
     return assistant(request)
 
 
@@ -60,7 +59,7 @@ async def _scope(request: Request, user: User) -> inbox.Scope | Response:
     db = _assistant(request).db
     if user.may(CITY):
         area = request.query_params.get("area", "")
-        if area and area != "city" and area not in await inbox.area_labels(db):
+        if area and area != "city" and area not in await ward_names(db):
             return render_error(request, 400, "Không có phường, xã này.")
         return inbox.Scope(city=True, area=area)
     team = await teams.team_for_area(db, user.area)
@@ -106,11 +105,11 @@ async def inbox_list(request: Request, user: User) -> Response:
         return scope
     a = _assistant(request)
     rows, number = await inbox.listing(a.db, scope, which, user.name, a.settings, a.holidays)
-    labels = await inbox.area_labels(a.db) if user.may(CITY) else {}
+    labels = await ward_names(a.db) if user.may(CITY) else {}
     no_team = not user.may(CITY) and scope.team_id is None
     return render(request, "inbox.html", {
         "rows": rows, "counts": number, "filters": inbox.FILTERS, "which": which, "scope": scope, "areas": labels,
-        "statuses": STATUS_NAMES, "no_team": no_team, "ward_label": (await inbox.area_labels(a.db)).get(user.area, user.area),
+        "statuses": STATUS_NAMES, "no_team": no_team, "ward_label": (await ward_names(a.db)).get(user.area, user.area),
     })
 
 
@@ -145,7 +144,7 @@ async def inbox_ticket(request: Request, user: User) -> Response:
     if request.query_params.get("faq") and chosen is None:
         return render_error(request, 404, "Không có mục đã xuất bản này trong kho tri thức.")
     earlier = await inbox.earlier_messages(a.db, row, a.settings.resident_id_salt)
-    labels = await inbox.area_labels(a.db)
+    labels = await ward_names(a.db)
     return render(request, "inbox_ticket.html", {
         "t": row, "statuses": STATUS_NAMES, "choices": choices, "chosen": chosen, "search": search, "earlier": earlier,
         "areas": labels, "max_answer": MAX_ANSWER, "ward_label": labels.get(user.area, ""),
@@ -237,7 +236,7 @@ async def ticket_transfer(request: Request, user: User) -> Response:
     _, row = got
     a = _assistant(request)
     target = str((await request.form()).get("area", "")).strip()
-    labels = await inbox.area_labels(a.db)
+    labels = await ward_names(a.db)
     if target != "city" and target not in labels:
         return render_error(request, 400, "Chọn một phường, xã có trong danh sách, hoặc Thành phố.")
     code = None if target == "city" else target

@@ -11,14 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.accounts import create_from_invite, invite_team
+from admin.context import assistant
 from admin.render import flash, render, url
 
 __all__ = ["NAV", "ROUTES"]
 
 
 def _db(request: Request):  # type: ignore[no-untyped-def]
-    from admin.app import assistant
-
     return assistant(request).db
 
 

@@ -16,12 +16,12 @@ from starlette.routing import Route
 
 from admin import kb_form
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, User, require
-from admin.render import NavItem, flash, render, url
+from admin.render import NavItem, flash, render, url, ward_names
 from bot import clock
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
-from bot.services.inbox import area_labels
 from bot.services.knowledge import draft_of, export_groups, save_draft, save_entry
 from bot.storage.models import Area, QuestionLog
 
@@ -34,8 +34,6 @@ PAGE = 100
 
 
 def _assistant(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request)
 
 
@@ -75,7 +73,7 @@ async def question_log(request: Request, user: User) -> Response:
     page = max(int(p.get("page", "1")) if p.get("page", "1").isdigit() else 1, 1)
     async with _assistant(request).db.session() as session:
         rows = list((await session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1))).all())
-    await area_labels(_assistant(request).db)  # ward names, not codes
+    await ward_names(_assistant(request).db)  # ward names, not codes
     return render(request, "questions/log.html", {
         "rows": rows[:PAGE], "qs": urlencode(f), "more": len(rows) > PAGE, "page": page, "f": f, "decisions": DECISIONS,
         "channels": CHANNELS, "areas": await _areas(request),

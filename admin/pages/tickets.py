@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import EVERYONE, TEAM_LEADER, User, require
-from admin.render import NavItem, render
-from bot.services.inbox import area_labels
+from admin.render import NavItem, render, ward_names
 from bot.storage.models import Ticket
 
 __all__ = ["ROUTES", "NAV", "STATUS_NAMES"]
@@ -20,8 +20,6 @@ STATUS_NAMES = {"open": "Chờ nhận", "claimed": "Đang xử lý", "answered":
 
 @require(EVERYONE)
 async def ticket_list(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
     status = request.query_params.get("status", "")
     query = select(Ticket).order_by(Ticket.id.desc()).limit(300)
     if user.role == TEAM_LEADER:  # decided here, never by what the request says
@@ -32,7 +30,7 @@ async def ticket_list(request: Request, user: User) -> Response:
         query = query.where(Ticket.status == status)
     async with assistant(request).db.session() as session:
         rows = list((await session.scalars(query)).all())
-    await area_labels(assistant(request).db)  # ward names, not codes
+    await ward_names(assistant(request).db)  # ward names, not codes
     return render(request, "tickets.html", {"rows": rows, "status": status, "statuses": STATUS_NAMES})
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, true
 
 from bot import clock
 from bot.services.areas import list_areas
-from bot.services.questions import resident_hash
+from bot.pseudonyms import resident_hash
 from bot.services.worktime import working_seconds
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Team, TeamMember, Ticket
@@ -111,15 +111,8 @@ def timing(created_at: dt.datetime, settings, holidays: frozenset[dt.date], now:
 
 
 async def area_labels(db: Database) -> dict[str, str]:
-    """Area code → its name ("Phường Hải Châu"); also refreshes the admin site's `ward` filter."""
-    labels = {a.code: a.label for a in await list_areas(db)}
-    try:
-        from admin.render import AREA_NAMES
-    except ImportError:  # pragma: no cover - the bot without the admin site
-        return labels
-    AREA_NAMES.clear()
-    AREA_NAMES.update(labels)
-    return labels
+    """Area code → its name ("Phường Hải Châu")."""
+    return {a.code: a.label for a in await list_areas(db)}
 
 
 async def _rows(db: Database, query, labels: dict[str, str]) -> list[Row]:  # type: ignore[no-untyped-def]
