@@ -10,8 +10,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
-from bot.storage.db import Database
 from bot.clock import now as utcnow
+from bot.storage.db import Database, rowcount
 from bot.storage.models import AdminUser, Area, Team, TeamInvite
 
 __all__ = ["ROLES", "change_role", "count_users", "create_from_invite", "create_user", "delete_user", "invite_team",
@@ -143,7 +143,7 @@ async def create_from_invite(db: Database, code: str, username: str, password: s
             raise ValueError(f"tên đăng nhập '{username}' đã có người dùng; hãy chọn tên khác")
         used = await session.execute(
             update(TeamInvite).where(TeamInvite.code == code, TeamInvite.used_at.is_(None)).values(used_at=utcnow()))
-        if not used.rowcount:
+        if not rowcount(used):
             raise ValueError("mã mời không đúng hoặc đã được dùng; hãy xin mã mới từ tổ trưởng")
         invite = await session.get(TeamInvite, code)
         team = await session.get(Team, invite.team_id) if invite else None

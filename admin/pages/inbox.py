@@ -51,7 +51,7 @@ STATUS_NAMES = {"open": "Chờ nhận", "claimed": "Đang xử lý", "answered":
                 "closed": "Đã đóng"}
 
 
-def _assistant(request: Request):  # type: ignore[no-untyped-def]
+def _assistant(request: Request):
     return assistant(request)
 
 

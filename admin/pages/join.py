@@ -17,7 +17,7 @@ from admin.render import flash, render, url
 __all__ = ["NAV", "ROUTES"]
 
 
-def _db(request: Request):  # type: ignore[no-untyped-def]
+def _db(request: Request):
     return assistant(request).db
 
 

@@ -113,7 +113,7 @@ async def take_city_tickets(request: Request, user: User) -> Response:
     return RedirectResponse(url(request, "team_detail", team_id=team.id), status_code=303)
 
 
-async def assistant_push(request: Request, channel: str, chat: str, reply) -> None:  # type: ignore[no-untyped-def]
+async def assistant_push(request: Request, channel: str, chat: str, reply) -> None:
     await assistant(request).push(channel, chat, reply)
 
 

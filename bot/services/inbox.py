@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select, true
 
 from bot import clock
-from bot.services.areas import list_areas
 from bot.pseudonyms import resident_hash
+from bot.services.areas import list_areas
 from bot.services.worktime import working_seconds
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Team, TeamMember, Ticket
@@ -43,7 +43,7 @@ class Scope:
     team_id: int | None = None
     area: str = ""
 
-    def where(self):  # type: ignore[no-untyped-def]
+    def where(self):
         if not self.city:
             return Ticket.team_id == (self.team_id if self.team_id is not None else -1)
         if self.area == "city":
@@ -105,7 +105,7 @@ class Row:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def timing(created_at: dt.datetime, settings, holidays: frozenset[dt.date], now: dt.datetime | None = None) -> Timing:  # type: ignore[no-untyped-def]
+def timing(created_at: dt.datetime, settings, holidays: frozenset[dt.date], now: dt.datetime | None = None) -> Timing:
     used = working_seconds(created_at, now or clock.now(), settings.team_working_hours, settings.team_working_days, holidays)
     return Timing(settings.team_target_hours * 3600.0, used)
 
@@ -115,7 +115,7 @@ async def area_labels(db: Database) -> dict[str, str]:
     return {a.code: a.label for a in await list_areas(db)}
 
 
-async def _rows(db: Database, query, labels: dict[str, str]) -> list[Row]:  # type: ignore[no-untyped-def]
+async def _rows(db: Database, query, labels: dict[str, str]) -> list[Row]:
     async with db.session() as session:
         tickets = list((await session.scalars(query)).all())
         member_ids = {i for t in tickets for i in (t.claimed_by, t.answered_by) if i}
@@ -139,7 +139,7 @@ async def _rows(db: Database, query, labels: dict[str, str]) -> list[Row]:  # ty
                 t.resident_id, t.proposed_entry_id) for t in tickets]
 
 
-async def listing(db: Database, scope: Scope, which: str, me: str, settings, holidays: frozenset[dt.date]  # type: ignore[no-untyped-def]
+async def listing(db: Database, scope: Scope, which: str, me: str, settings, holidays: frozenset[dt.date]
                   ) -> tuple[list[Row], dict[str, int]]:
     """The tickets of one filter (open, mine, overdue, answered; "" = waiting, oldest
     first) and the count of every filter."""
@@ -171,11 +171,11 @@ async def listing(db: Database, scope: Scope, which: str, me: str, settings, hol
     return rows, number
 
 
-async def counts(db: Database, scope: Scope, me: str, settings, holidays: frozenset[dt.date]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def counts(db: Database, scope: Scope, me: str, settings, holidays: frozenset[dt.date]) -> dict[str, int]:
     return (await listing(db, scope, "open", me, settings, holidays))[1]
 
 
-async def row(db: Database, ticket_id: int, settings, holidays: frozenset[dt.date]) -> Row | None:  # type: ignore[no-untyped-def]
+async def row(db: Database, ticket_id: int, settings, holidays: frozenset[dt.date]) -> Row | None:
     rows = await _rows(db, select(Ticket).where(Ticket.id == ticket_id), await area_labels(db))
     if not rows:
         return None
