@@ -10,12 +10,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
-from bot.storage.db import Database
-from bot.storage.models import AdminUser, Area
+from bot.clock import now as utcnow
+from bot.storage.db import Database, rowcount
+from bot.storage.models import AdminUser, Area, Team, TeamInvite
 
-__all__ = ["ROLES", "change_role", "count_users", "create_user", "delete_user", "end_sessions", "set_password", "verify"]
+__all__ = ["ROLES", "change_role", "count_users", "create_from_invite", "create_user", "delete_user", "end_sessions", "invite_team",
+           "set_password", "verify"]
 
-ROLES = ("admin", "editor", "team-leader")
+ROLES = ("admin", "editor", "team-leader", "team-member")
+WARD_ROLES = ("team-leader", "team-member")  # need an area
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")  # always fullmatch: `$` lets a newline through
 _hasher = PasswordHasher()
 
@@ -64,6 +67,8 @@ def _checked(password: str | None) -> str:
 async def _check_area(session: Any, role: str, area_code: str | None) -> None:
     if role == "team-leader" and not area_code:
         raise ValueError("tổ trưởng cần mã phường, xã (a team leader needs --area CODE)")
+    if role == "team-member" and not area_code:
+        raise ValueError("thành viên tổ cần mã phường, xã (a team member needs --area CODE)")
     if area_code and await session.get(Area, area_code) is None:
         raise ValueError(f"không có phường, xã mã '{area_code}' (unknown area code; see knowledge/areas.csv)")
 
@@ -83,7 +88,7 @@ async def change_role(db: Database, username: str, role: str, area_code: str | N
     """Change an account's role and area; returns (before, after). The last admin stays admin."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    area_code = area_code if role == "team-leader" else None
+    area_code = area_code if role in WARD_ROLES else None
     async with db.session() as session, session.begin():
         user = await _get(session, username)
         await _check_area(session, role, area_code)
@@ -121,3 +126,38 @@ async def delete_user(db: Database, username: str) -> dict[str, Any]:
         before = {"username": user.username, "role": user.role, "area": user.area_code}
         await session.delete(user)
     return before
+
+
+async def invite_team(db: Database, code: str) -> tuple[str, str, str] | None:
+    """(team name, area code, role) of an unused invite code, or None."""
+    async with db.session() as session:
+        row = (await session.execute(
+            select(Team.name, Team.area_code, TeamInvite.role).join(Team, Team.id == TeamInvite.team_id)
+            .where(TeamInvite.code == code.strip().upper(), TeamInvite.used_at.is_(None))
+        )).first()
+    return (row[0], row[1], "team-leader" if row[2] == "leader" else "team-member") if row else None
+
+
+async def create_from_invite(db: Database, code: str, username: str, password: str) -> tuple[str, str]:
+    """Sign up on the web with a team's one-time invite code (the same codes as
+    `/thamgia` in the chat): a team-member account (team-leader for a leader's code) of
+    the team's area. The code is used and the account made in one transaction, so a code
+    makes one account. Returns (role, area code); ValueError says why not."""
+    if not _USERNAME.fullmatch(username):
+        raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3-64 ký tự)")
+    if len(password) < 10:
+        raise ValueError("mật khẩu cần ít nhất 10 ký tự")
+    code = code.strip().upper()
+    async with db.session() as session, session.begin():
+        if await session.scalar(select(AdminUser.id).where(AdminUser.username == username)) is not None:
+            raise ValueError(f"tên đăng nhập '{username}' đã có người dùng; hãy chọn tên khác")
+        used = await session.execute(
+            update(TeamInvite).where(TeamInvite.code == code, TeamInvite.used_at.is_(None)).values(used_at=utcnow()))
+        if not rowcount(used):
+            raise ValueError("mã mời không đúng hoặc đã được dùng; hãy xin mã mới từ tổ trưởng")
+        invite = await session.get(TeamInvite, code)
+        team = await session.get(Team, invite.team_id) if invite else None
+        assert invite is not None and team is not None
+        role = "team-leader" if invite.role == "leader" else "team-member"
+        session.add(AdminUser(username=username, password_hash=_hasher.hash(password), role=role, area_code=team.area_code))
+    return role, team.area_code

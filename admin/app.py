@@ -24,7 +24,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from admin import render
-from admin.pages import accounts, audit, auth, campaigns, home, kb, kb_history, kb_transfer, questions, reports, teams, tickets
+from admin.pages import accounts, audit, auth, campaigns, home, inbox, join, kb, kb_history, kb_transfer, questions, reports, teams, tickets
 from admin.security import Protected
 
 if TYPE_CHECKING:
@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["PAGES", "PUBLIC", "create_admin"]
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, teams, accounts, audit)
+PAGES = (auth, join, home, inbox, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, teams, accounts, audit)
 #: Route names anyone may reach: the login form and the stylesheet and script it uses.
-PUBLIC = frozenset({"login", "login_post", "logout", "static"})
+PUBLIC = frozenset({"login", "login_post", "logout", "static", "join", "join_post"})  # join: a team's invite link
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
@@ -60,4 +60,4 @@ def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix
     app = Starlette(routes=routes, exception_handlers={403: _forbidden, OverflowError: _out_of_range})
     app.state.get_assistant = get_assistant
     app.state.login_failures = auth.failures()  # per app, so tests and processes do not share it
-    return Protected(app, secret_key, login_paths={f"{prefix}/login"})
+    return Protected(app, secret_key, login_paths={f"{prefix}/login", f"{prefix}/join"})

@@ -22,14 +22,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from admin.context import assistant
 from admin.security import CSRF_FAILED, is_multipart, multipart_token_ok
 
-__all__ = ["ADMIN", "CITY", "EDITOR", "EVERYONE", "ROLE_NAMES", "TEAM_LEADER", "User", "current_user", "require"]
+__all__ = ["ADMIN", "ALL_ROLES", "CITY", "EDITOR", "EVERYONE", "ROLE_NAMES", "TEAM_LEADER", "TEAM_MEMBER", "WARD", "User",
+           "current_user", "require"]
 
 ADMIN = "admin"  # everything, and the accounts
 EDITOR = "editor"  # knowledge base, questions, city campaigns, reports
 TEAM_LEADER = "team-leader"  # their area's tickets, team and campaigns
+TEAM_MEMBER = "team-member"  # their area's tickets in the inbox, nothing else
 CITY = frozenset({ADMIN, EDITOR})
-EVERYONE = frozenset({ADMIN, EDITOR, TEAM_LEADER})
-ROLE_NAMES = {ADMIN: "Quản trị", EDITOR: "Biên tập viên", TEAM_LEADER: "Tổ trưởng Tổ CNS"}
+EVERYONE = frozenset({ADMIN, EDITOR, TEAM_LEADER})  # the roles of the pages before the inbox
+WARD = frozenset({TEAM_LEADER, TEAM_MEMBER})  # limited to `user.area`
+ALL_ROLES = EVERYONE | {TEAM_MEMBER}
+ROLE_NAMES = {ADMIN: "Quản trị", EDITOR: "Biên tập viên", TEAM_LEADER: "Tổ trưởng Tổ CNS", TEAM_MEMBER: "Thành viên Tổ CNS"}
 
 Endpoint = Callable[[Request, "User"], Awaitable[Response]]
 
@@ -40,7 +44,7 @@ class User:
 
     name: str
     role: str
-    area: str = ""  # area code; only team leaders have one
+    area: str = ""  # area code; only team leaders and members have one
     version: int = 0  # the account's session version when this session signed in
 
     def may(self, roles: Iterable[str]) -> bool:
@@ -51,7 +55,7 @@ def current_user(request: Request) -> User | None:
     """The user of this request's session, or None when signed out."""
     session = request.session
     name, role = session.get("user"), session.get("role")
-    if not name or role not in EVERYONE:
+    if not name or role not in ALL_ROLES:
         return None
     version = session.get("v")
     return User(str(name), str(role), str(session.get("area") or ""), version if isinstance(version, int) else -1)
@@ -75,7 +79,7 @@ async def still_valid(request: Request, user: User) -> bool:
 def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
     """Decorate an endpoint so that only `roles` reach it (see the module docstring)."""
     allowed = frozenset(roles)
-    unknown = allowed - EVERYONE
+    unknown = allowed - ALL_ROLES
     if unknown or not allowed:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 

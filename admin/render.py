@@ -71,6 +71,29 @@ def _age(value: dt.datetime | None) -> str:
     return f"{hours} giờ {minutes % 60} phút" if hours else f"{minutes} phút"
 
 
+#: Area code → "Phường Hải Châu", refreshed from the database whenever a page reads the
+#: areas through `ward_names` (the home page, the inbox, tickets, teams, questions); the
+#: `ward` filter shows a code by its name, and the code itself for one not seen yet.
+AREA_NAMES: dict[str, str] = {}
+
+
+async def ward_names(db: Any) -> dict[str, str]:
+    """Area code → its name, read now (and kept for the `ward` filter)."""
+    from bot.services.inbox import area_labels
+
+    labels = await area_labels(db)
+    AREA_NAMES.clear()
+    AREA_NAMES.update(labels)
+    return labels
+
+
+def _ward(code: str | None) -> str:
+    if not code:
+        return ""
+    return AREA_NAMES.get(code, code)
+
+
+templates.env.filters["ward"] = _ward
 templates.env.filters["vn_time"] = _vn_time
 templates.env.filters["age"] = _age
 

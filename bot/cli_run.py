@@ -189,8 +189,8 @@ def register(sub: Any, add: Any) -> None:
     adm.required = True
     sp = add(adm, "create-user", "Tạo tài khoản quản trị; mật khẩu đọc từ stdin hoặc tự sinh (create an admin account).", cmd_create_user)
     sp.add_argument("username")
-    sp.add_argument("--role", required=True, choices=["admin", "editor", "team-leader"])
-    sp.add_argument("--area", default=None, help="mã phường, xã (team leaders)")
+    sp.add_argument("--role", required=True, choices=["admin", "editor", "team-leader", "team-member"])
+    sp.add_argument("--area", default=None, help="mã phường, xã (team leaders and members)")
     sp.add_argument("--ask", action="store_true", help="hỏi mật khẩu trên terminal (prompt for the password)")
     sp = add(adm, "reset-password", "Đặt mật khẩu mới cho một tài khoản, đọc từ stdin; mọi phiên đăng nhập kết thúc "
              "(reset a lost password, read from standard input).", cmd_reset_password)

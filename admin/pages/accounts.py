@@ -49,7 +49,7 @@ async def account_create(request: Request, user: User) -> Response:
     area = str(data.get("area", "")).strip() or None
     try:
         password = await accounts.create_user(_db(request), username, role, password=str(data.get("password", "")) or None,
-                                              area_code=area if role == "team-leader" else None)
+                                              area_code=area if role in ("team-leader", "team-member") else None)
     except ValueError as exc:
         return await _page(request, error=str(exc), status_code=400)
     await record(_db(request), user, "account.create", f"account:{username}", None, {"username": username, "role": role, "area": area})

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin.audit import recent
+from admin.audit import action_label, changes, recent
 from admin.context import assistant
 from admin.guard import ADMIN, User, require
 from admin.render import NavItem, render
@@ -19,7 +19,8 @@ async def audit_list(request: Request, user: User) -> Response:
     action = request.query_params.get("action", "")
     username = request.query_params.get("user", "")
     rows = await recent(assistant(request).db, action=action, username=username)
-    return render(request, "audit.html", {"rows": rows, "action": action, "username": username})
+    shown = [{"row": r, "label": action_label(r.action), "changes": changes(r.before, r.after)} for r in rows]
+    return render(request, "audit.html", {"rows": shown, "action": action, "username": username})
 
 
 ROUTES = [Route("/audit", audit_list, methods=["GET"], name="audit_list")]

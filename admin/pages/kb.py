@@ -165,13 +165,23 @@ async def kb_save(request: Request, user: User) -> Response:
         await record(a.db, user, "kb.draft.save", f"entry:{entry.id}", before, entry.to_dict())
         flash(request, f"Đã lưu bản nháp của mục '{entry.id}'. Người dân vẫn nhận câu trả lời đang xuất bản "
                        "cho tới khi bạn xuất bản bản nháp.")
+        _warn_english(request, before, entry)
         return RedirectResponse(url(request, "kb_edit", entry_id=entry.id), status_code=303)
     before = index[original][0].to_dict() if original else None
     await save_entry(a.db, entry, form.group, by=user.name)
     verb = {"published": "publish", "archived": "archive"}.get(entry.status, "save")
     await record(a.db, user, f"kb.{verb}", f"entry:{entry.id}", before, entry.to_dict())
     flash(request, f"Đã lưu mục '{entry.id}' ({STATUS_NAMES[entry.status].lower()}).")
+    _warn_english(request, before, entry)
     return RedirectResponse(url(request, "kb_edit", entry_id=entry.id), status_code=303)
+
+
+def _warn_english(request: Request, before: dict[str, Any] | None, entry: Entry) -> None:
+    """The Vietnamese answer changed and the English one (there is one) did not: English
+    speakers would get the old facts."""
+    if before and entry.answer_en.strip() and before.get("answer") != entry.answer and before.get("answer_en") == entry.answer_en:
+        flash(request, "Lưu ý: câu trả lời tiếng Việt đã đổi nhưng câu trả lời tiếng Anh vẫn như cũ. "
+                       "Hãy sửa bản tiếng Anh cho khớp.", "error")
 
 
 @require(CITY)

@@ -18,7 +18,7 @@ from admin import kb_form
 from admin.audit import record
 from admin.context import assistant
 from admin.guard import CITY, User, require
-from admin.render import NavItem, flash, render, render_error, url
+from admin.render import NavItem, flash, render, render_error, url, ward_names
 from bot import clock
 from bot.kb_rules import allowed_domains
 from bot.services.gaps import gaps
@@ -27,7 +27,8 @@ from bot.storage.models import Area, QuestionLog
 
 __all__ = ["ROUTES", "NAV"]
 
-DECISIONS = {"answer": "Đã trả lời", "suggest": "Gợi ý", "unknown": "Chưa trả lời được", "chitchat": "Chào hỏi"}
+DECISIONS = {"answer": "Đã trả lời", "suggest": "Gợi ý", "unknown": "Chưa trả lời được", "refused": "Ngoài phạm vi (đã trả lời từ chối)",
+             "chitchat": "Chào hỏi"}
 CHANNELS = ("telegram", "zalo", "web")
 PAGE = 100
 
@@ -71,7 +72,11 @@ async def _question_log(request: Request) -> Response:
     p = request.query_params
     f = {k: p.get(k, "") for k in ("decision", "channel", "area", "since", "until", "feedback")}
     query = select(QuestionLog).order_by(QuestionLog.id.desc())
-    if f["decision"] in DECISIONS:
+    if f["decision"] == "refused":  # out of scope: "unknown" with the refusal entry that answered it, counted apart
+        query = query.where(QuestionLog.decision == "unknown", QuestionLog.entry_id.is_not(None))
+    elif f["decision"] == "unknown":
+        query = query.where(QuestionLog.decision == "unknown", QuestionLog.entry_id.is_(None))
+    elif f["decision"] in DECISIONS:
         query = query.where(QuestionLog.decision == f["decision"])
     if f["channel"] in CHANNELS:
         query = query.where(QuestionLog.channel == f["channel"])
@@ -88,6 +93,7 @@ async def _question_log(request: Request) -> Response:
         raise _BadQuery(f"Số trang phải từ 1 đến {MAX_PAGE}.")
     async with _assistant(request).db.session() as session:
         rows = list((await session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1))).all())
+    await ward_names(_assistant(request).db)  # ward names, not codes
     return render(request, "questions/log.html", {
         "rows": rows[:PAGE], "qs": urlencode(f), "more": len(rows) > PAGE, "page": page, "f": f, "decisions": DECISIONS,
         "channels": CHANNELS, "areas": await _areas(request),

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from admin.audit import record
 from admin.context import assistant
 from admin.guard import ADMIN, CITY, EVERYONE, TEAM_LEADER, User, require
-from admin.render import NavItem, flash, render, render_error, url
+from admin.render import NavItem, flash, render, render_error, url, ward_names
 from bot.services import areas as areas_service
 from bot.services import old_units, teams
 
@@ -28,6 +28,7 @@ def _db(request: Request):
 @require(EVERYONE)
 async def team_list(request: Request, user: User) -> Response:
     db = _db(request)
+    await ward_names(db)  # ward names, not codes
     rows = await teams.overview(db, user.area if user.role == TEAM_LEADER else None)
     free: list[areas_service.AreaRow] = []
     if user.role != TEAM_LEADER:
@@ -63,7 +64,9 @@ async def team_create(request: Request, user: User) -> Response:
         flash(request, str(exc), "error")
         return RedirectResponse(url(request, "team_list"), status_code=303)
     await record(_db(request), user, "team.create", f"team:{team_id}", None, {"area": area_code, "name": name})
-    flash(request, f"Đã tạo {name}.")
+    waiting = await teams.city_waiting(_db(request), area_code)
+    flash(request, f"Đã tạo {name}." + (f" Phường, xã này có {waiting} câu hỏi đang chờ ở hàng đợi của thành phố: "
+                                       "bấm “Chuyển cho tổ” bên dưới để tổ nhận." if waiting else ""))
     return RedirectResponse(url(request, "team_detail", team_id=team_id), status_code=303)
 
 
@@ -82,10 +85,36 @@ async def team_detail(request: Request, user: User) -> Response:
     if isinstance(team, Response):
         return team
     db = _db(request)
+    await ward_names(db)
     return render(request, "team.html", {
         "team": team, "members": await teams.members_of(db, team.id), "invites": await teams.unused_invites(db, team.id),
         "tickets": await teams.tickets_of(db, team.id), "status": STATUS,
+        "city_waiting": await teams.city_waiting(db, team.area_code) if user.role != TEAM_LEADER else 0,
     })
+
+
+@require(CITY)
+async def take_city_tickets(request: Request, user: User) -> Response:
+    """Give a team the open tickets of its area that waited in the city queue."""
+    from bot.handlers.team_reply import notification
+
+    team = await _team_for(request, user)
+    if isinstance(team, Response):
+        return team
+    db = _db(request)
+    moved = await teams.move_city_tickets(db, team.area_code, team.id)
+    await record(db, user, "team.take_city_tickets", f"team:{team.id}", None, {"moved": moved})
+    if moved:
+        members = await teams.members_of(db, team.id)
+        for t in (t for t in await teams.tickets_of(db, team.id) if t.status == "open"):
+            for m in members:
+                await assistant_push(request, m.channel, m.chat, notification(t))
+    flash(request, f"Đã chuyển {moved} câu hỏi cho {team.name}.")
+    return RedirectResponse(url(request, "team_detail", team_id=team.id), status_code=303)
+
+
+async def assistant_push(request: Request, channel: str, chat: str, reply) -> None:
+    await assistant(request).push(channel, chat, reply)
 
 
 @require(EVERYONE)
@@ -144,6 +173,7 @@ ROUTES = [
     Route("/teams", team_create, methods=["POST"], name="team_create"),
     Route("/teams/{team_id:int}", team_detail, methods=["GET"], name="team_detail"),
     Route("/teams/{team_id:int}/invites", invite_create, methods=["POST"], name="invite_create"),
+    Route("/teams/{team_id:int}/take-city-tickets", take_city_tickets, methods=["POST"], name="take_city_tickets"),
     Route("/areas", area_list, methods=["GET"], name="area_list"),
     Route("/areas/old-units", old_units_upload, methods=["POST"], name="old_units_upload"),
 ]

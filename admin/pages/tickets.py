@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from admin.context import assistant
 from admin.guard import EVERYONE, TEAM_LEADER, User, require
-from admin.render import NavItem, render
+from admin.render import NavItem, render, ward_names
 from bot.storage.models import Ticket
 
 __all__ = ["ROUTES", "NAV", "STATUS_NAMES"]
@@ -30,6 +30,7 @@ async def ticket_list(request: Request, user: User) -> Response:
         query = query.where(Ticket.status == status)
     async with assistant(request).db.session() as session:
         rows = list((await session.scalars(query)).all())
+    await ward_names(assistant(request).db)  # ward names, not codes
     return render(request, "tickets.html", {"rows": rows, "status": status, "statuses": STATUS_NAMES})
 
 

@@ -35,9 +35,11 @@ STALE_RETRIES = 3  # a message handled again at most this often when its residen
 
 
 async def _not_this(msg: Incoming, ctx: Context) -> list[Reply]:
-    """None of the suggestions fits: offer to ask a person."""
+    """None of the suggestions fits: noted on the logged question (feedback `none`, so the
+    gaps page lists it), then offer to ask a person."""
     from bot.channels.base import Button
 
+    await feedback.store(ctx, "none")
     words = t(ctx.english)
     return [Reply(words["rephrase"], buttons=(Button(words["escalate"], ESCALATE),))]
 

@@ -12,6 +12,12 @@ from bot.storage.models import QuestionLog
 REASON = "f:"  # f:<reason>:<entry id>
 
 
+async def store(ctx: Context, value: str) -> None:
+    """Note `value` on the resident's last logged question: up | down | down:<reason> |
+    none (none of the suggestions fitted)."""
+    await _store(ctx, value)
+
+
 async def _store(ctx: Context, value: str) -> None:
     last = ctx.state.get("last_question") or {}
     if not last.get("id"):

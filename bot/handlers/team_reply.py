@@ -38,6 +38,20 @@ def notification(t: teams.TicketView, reminder: bool = False) -> Reply:
     return Reply(text, buttons=ticket_buttons(t.id))
 
 
+def answer_for_resident(team_name: str, ticket_id: int, text: str) -> Reply:
+    """The answer as the resident gets it in their own chat, signed with the team's name
+    (from a chat command or from the web inbox alike)."""
+    return Reply(
+        f"Trả lời từ {team_name} cho câu hỏi của bạn (số {ticket_id}):\n\n{text}",
+        buttons=(Button("👍 Hữu ích", f"{RATE}up:ticket-{ticket_id}"), Button("👎 Chưa đúng", f"{RATE}down:ticket-{ticket_id}")),
+    )
+
+
+def out_of_scope_for_resident(team_name: str, ticket_id: int) -> Reply:
+    return Reply(f"{team_name} cho biết câu hỏi số {ticket_id} không thuộc phạm vi hỗ trợ của tổ. "
+                 "Bạn có thể gọi Tổng đài 0236 1022 để được hướng dẫn nơi hỏi.")
+
+
 _NUMBER = re.compile(r"\(số (\d+)\)")
 
 
@@ -115,10 +129,7 @@ async def _answer(ctx: Context, member: teams.Member, number: int, text: str) ->
         return [Reply(f"Câu hỏi số {t.id} không còn chờ trả lời (trạng thái: {t.status}).")]
     delivered = False
     if t.chat:
-        delivered = await ctx.push(t.channel, t.chat, Reply(
-            f"Trả lời từ {member.team_name} cho câu hỏi của bạn (số {t.id}):\n\n{text}",
-            buttons=(Button("👍 Hữu ích", f"{RATE}up:ticket-{t.id}"), Button("👎 Chưa đúng", f"{RATE}down:ticket-{t.id}")),
-        ))
+        delivered = await ctx.push(t.channel, t.chat, answer_for_resident(member.team_name, t.id, text))
     status = "Đã gửi câu trả lời tới người hỏi." if delivered else "Đã lưu câu trả lời; người hỏi sẽ nhận khi quay lại."
     return [Reply(status, buttons=(Button("Đề xuất thành câu hỏi thường gặp", f"{TEAM}propose:{t.id}"),))]
 
@@ -145,9 +156,7 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
     if action == "reject":
         if await teams.reject(ctx.db, t.id, member):
             if t.chat:
-                await ctx.push(t.channel, t.chat, Reply(
-                    f"{member.team_name} cho biết câu hỏi số {t.id} không thuộc phạm vi hỗ trợ của tổ. "
-                    "Bạn có thể gọi Tổng đài 0236 1022 để được hướng dẫn nơi hỏi."))
+                await ctx.push(t.channel, t.chat, out_of_scope_for_resident(member.team_name, t.id))
             return [Reply(f"Đã đánh dấu câu hỏi số {t.id} là không thuộc phạm vi.")]
         return [Reply(f"Câu hỏi số {t.id} đã được xử lý.")]
     if action == "propose":

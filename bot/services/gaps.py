@@ -1,4 +1,6 @@
-"""The knowledge base's gaps: unanswered questions and those rated 👎, grouped by
+"""The knowledge base's gaps: unanswered questions (out-of-scope refusals left out: they
+got the right reply), suggestions the resident rejected ("Không phải", feedback
+`none`) and answers rated 👎, grouped by
 similarity (rapidfuzz over the normaliser's accent-free form), biggest group first, so
 an editor fixes what most residents miss."""
 
@@ -8,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog
@@ -28,6 +30,7 @@ class Gap:
     count: int = 0
     unanswered: int = 0
     disliked: int = 0
+    rejected: int = 0  # "Không phải": none of the suggestions fitted
     examples: list[str] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)  # entries that were given or suggested
 
@@ -53,7 +56,8 @@ async def gaps(db: Database, since: dt.datetime | None = None, area: str | None 
     """Unanswered (unknown) and 👎-rated questions, grouped, biggest first."""
     query = (
         select(QuestionLog)
-        .where(or_(QuestionLog.decision == "unknown", QuestionLog.feedback.startswith("down")))
+        .where(or_(and_(QuestionLog.decision == "unknown", QuestionLog.entry_id.is_(None)),
+                   QuestionLog.feedback.startswith("down"), QuestionLog.feedback == "none"))
         .order_by(QuestionLog.id.desc())
         .limit(LIMIT)
     )
@@ -73,6 +77,7 @@ async def gaps(db: Database, since: dt.datetime | None = None, area: str | None 
             r = rows[i]
             gap.unanswered += r.decision == "unknown"
             gap.disliked += bool(r.feedback and r.feedback.startswith("down"))
+            gap.rejected += r.feedback == "none"
             for e in [r.entry_id, *(r.suggestions or [])]:
                 if e and e not in gap.entries:
                     gap.entries.append(e)

@@ -31,7 +31,7 @@ from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket
 __all__ = [
     "Member", "TicketView", "answer", "claim", "create_invite", "create_team", "join", "list_teams",
     "member_of", "members_of", "open_ages_hours", "propose", "reject", "team_for_area", "ticket", "transfer", "due", "stats",
-    "TeamRow", "overview", "team_row", "unused_invites", "tickets_of",
+    "TeamRow", "overview", "team_row", "unused_invites", "tickets_of", "web_member", "close", "move_city_tickets", "city_waiting",
 ]
 
 
@@ -45,6 +45,7 @@ class Member:
     chat: str
     display_name: str
     role: str
+    web_user: str = ""  # an admin-site account acting from the web inbox (id 0: no chat member row)
 
 
 @dataclass(frozen=True)
@@ -184,31 +185,66 @@ async def _transition(db: Database, ticket_id: int, member: Member, allowed: tup
     return bool(result.rowcount)
 
 
+def web_member(username: str, team_id: int | None, team_name: str, area_code: str = "") -> Member:
+    """An admin-site account acting on tickets of `team_id` (None: the city queue) from the
+    web inbox, through the same transitions (and conditional UPDATE) as chat members."""
+    return Member(0, team_id, team_name, area_code, "admin", "", username, "member", web_user=username)  # type: ignore[arg-type]
+
+
+def _by(member: Member, column: str) -> dict[str, object]:
+    """Who acted: the chat member's row, or the web account's name."""
+    return {column: member.id or None, f"{column}_user": member.web_user or None}
+
+
 async def claim(db: Database, ticket_id: int, member: Member) -> bool:
-    return await _transition(db, ticket_id, member, ("open",), status="claimed", claimed_by=member.id, claimed_at=utcnow())
+    return await _transition(db, ticket_id, member, ("open",), status="claimed", claimed_at=utcnow(), **_by(member, "claimed_by"))
 
 
 async def answer(db: Database, ticket_id: int, member: Member, text: str) -> bool:
     now = utcnow()
-    ok = await _transition(db, ticket_id, member, ("claimed",), status="answered", answer=text, answered_by=member.id,
-                           answered_at=now)
+    ok = await _transition(db, ticket_id, member, ("claimed",), status="answered", answer=text, answered_at=now,
+                           **_by(member, "answered_by"))
     if ok:
         return True
     # An open ticket can be answered straight away: the answer claims it.
-    return await _transition(db, ticket_id, member, ("open",), status="answered", answer=text, answered_by=member.id,
-                             answered_at=now, claimed_by=member.id, claimed_at=now)
+    return await _transition(db, ticket_id, member, ("open",), status="answered", answer=text, answered_at=now,
+                             claimed_at=now, **_by(member, "answered_by"), **_by(member, "claimed_by"))
 
 
 async def reject(db: Database, ticket_id: int, member: Member) -> bool:
     return await _transition(db, ticket_id, member, ("open", "claimed"), status="rejected", answered_at=utcnow())
 
 
+async def close(db: Database, ticket_id: int, member: Member) -> bool:
+    """Close without an answer (a repeat, a test, a message that is not a question)."""
+    return await _transition(db, ticket_id, member, ("open", "claimed"), status="closed", answered_at=utcnow())
+
+
 async def transfer(db: Database, ticket_id: int, member: Member, area_code: str | None) -> tuple[bool, tuple[int, str] | None]:
     """Hand the ticket to another area's team (None: to the city). Returns (done, new team)."""
     target = await team_for_area(db, area_code)
     ok = await _transition(db, ticket_id, member, ("open", "claimed"), status="open", team_id=target[0] if target else None,
-                           area_code=area_code, claimed_by=None, claimed_at=None, reminded_at=None)
+                           area_code=area_code, claimed_by=None, claimed_by_user=None, claimed_at=None, reminded_at=None)
     return ok, target
+
+
+async def city_waiting(db: Database, area_code: str) -> int:
+    """Open tickets of an area waiting in the city queue (no team)."""
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.area_code == area_code, Ticket.team_id.is_(None), Ticket.status == "open")) or 0)
+
+
+async def move_city_tickets(db: Database, area_code: str, team_id: int) -> int:
+    """Give a new team the open tickets of its area that were waiting for the city
+    (unclaimed only: one a city account claimed stays with it). Returns how many."""
+    async with db.engine.begin() as conn:
+        table = Ticket.__table__
+        result = await conn.execute(
+            update(table).where(table.c.area_code == area_code, table.c.team_id.is_(None), table.c.status == "open")
+            .values(team_id=team_id, reminded_at=None, escalated_at=None)
+        )
+    return int(result.rowcount or 0)
 
 
 async def propose(db: Database, ticket_id: int, member: Member) -> str | None:
@@ -221,7 +257,7 @@ async def propose(db: Database, ticket_id: int, member: Member) -> str | None:
     entry_id = f"de-xuat-{ticket_id}"
     entry = Entry(
         id=entry_id, question=t.question[:300], answer=t.answer, status="draft", alternates=[t.question[:300]],
-        sources=[f"Trả lời của {member.team_name} (phiếu số {ticket_id})"], tags=["de-xuat", member.area_code],
+        sources=[f"Trả lời của {member.team_name} (phiếu số {ticket_id})"], tags=[tag for tag in ("de-xuat", member.area_code) if tag],
     )
     await save_entry(db, entry, "de-xuat", by=f"team:{member.team_id}:{member.display_name}")
     async with db.engine.begin() as conn:

@@ -15,7 +15,7 @@ import yaml
 
 from bot.clock import to_local
 
-__all__ = ["holidays_listed", "is_working_time", "load_holidays"]
+__all__ = ["holidays_listed", "is_working_time", "load_holidays", "working_seconds"]
 
 logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
@@ -62,3 +62,24 @@ def is_working_time(now_utc: dt.datetime, hours: str, days: str, holidays: froze
     begin = dt.time.fromisoformat(start.strip())
     finish = dt.time.fromisoformat(end.strip())
     return begin <= local.time() < finish
+
+
+def working_seconds(start_utc: dt.datetime, end_utc: dt.datetime, hours: str, days: str,
+                    holidays: frozenset[dt.date]) -> float:
+    """Seconds of working time (the teams' hours and days, public holidays excepted)
+    between two naive UTC times: what a ticket's target time counts."""
+    if end_utc <= start_utc:
+        return 0.0
+    first, last = _range(days)
+    start_text, _, end_text = hours.partition("-")
+    begin, finish = dt.time.fromisoformat(start_text.strip()), dt.time.fromisoformat(end_text.strip())
+    start, end = to_local(start_utc).replace(tzinfo=None), to_local(end_utc).replace(tzinfo=None)
+    total = 0.0
+    day = start.date()
+    while day <= end.date():
+        if first <= day.isoweekday() <= last and day not in holidays:
+            lo = max(start, dt.datetime.combine(day, begin))
+            hi = min(end, dt.datetime.combine(day, finish))
+            total += max(0.0, (hi - lo).total_seconds())
+        day += dt.timedelta(days=1)
+    return total

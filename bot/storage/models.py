@@ -174,6 +174,10 @@ class Ticket(Base):
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     proposed_entry_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The admin-site account (team member, leader or city staff) that claimed / answered
+    # from the web inbox; claimed_by / answered_by stay for chat members.
+    claimed_by_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answered_by_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AdminUser(Base):
@@ -184,7 +188,7 @@ class AdminUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # admin | editor | team-leader
+    role: Mapped[str] = mapped_column(String(16))  # admin | editor | team-leader | team-member
     area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # Sessions carry the version they signed in with; signing out or a new password bumps

@@ -17,7 +17,8 @@ from bot.app import Assistant, create_app, prepare
 from bot.settings import ROOT, Settings
 
 PASSWORD = "mat-khau-thu-nghiem"
-USERS = {"admin": ("quantri", None), "editor": ("bientap", None), "team-leader": ("totruong", "phuong-hai-chau")}
+USERS = {"admin": ("quantri", None), "editor": ("bientap", None), "team-leader": ("totruong", "phuong-hai-chau"),
+         "team-member": ("thanhvien", "phuong-hai-chau")}
 _TEMPLATE: dict[str, Path] = {}
 
 

@@ -11,7 +11,7 @@ import pytest
 from starlette.routing import Mount, Route
 
 from admin.app import PUBLIC
-from admin.guard import EVERYONE
+from admin.guard import ALL_ROLES
 from bot.app import create_app
 from bot.settings import Settings
 from tests.admin.conftest import Client, csrf_of
@@ -49,7 +49,7 @@ def test_every_admin_route_is_guarded_or_public() -> None:
     for path, route in ROUTES:
         roles = getattr(route.endpoint, "roles", None)
         assert roles, f"{path} ({route.name}) is not wrapped by admin.guard.require"
-        assert roles <= EVERYONE
+        assert roles <= ALL_ROLES
     assert len(CASES) >= 15
 
 
@@ -66,10 +66,10 @@ async def test_anonymous_is_sent_to_login_everywhere(client: Client) -> None:
 
 @pytest.mark.asyncio
 async def test_wrong_roles_are_refused_everywhere(client: Client) -> None:
-    clients = {role: await client(role) for role in sorted(EVERYONE)}
+    clients = {role: await client(role) for role in sorted(ALL_ROLES)}
     refusals = 0
     for path, method, route in CASES:
-        for role in sorted(EVERYONE - route.endpoint.roles):
+        for role in sorted(ALL_ROLES - route.endpoint.roles):
             c = clients[role]
             data = {"csrftoken": csrf_of(c)} if method == "POST" else None
             r = await c.request(method, path, data=data)

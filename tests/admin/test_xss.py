@@ -43,6 +43,9 @@ async def _plant(assistant: Assistant, attack: str) -> None:
         await conn.execute(insert(TeamMember.__table__).values(
             team_id=1, channel="telegram", platform_user_id="77", chat="77", display_name=f"Anh {attack}", role="leader",
             joined_at=utcnow()))
+        await conn.execute(insert(Ticket.__table__).values(  # a waiting one, for the inbox (issue 21)
+            created_at=utcnow(), channel="web", chat="c2", area_code="phuong-hai-chau", question=f"phiếu mở {attack}",
+            suggestions=[f"gợi ý {attack}"], status="claimed", team_id=1, claimed_by=1, display_name=f"Bà {attack}"))
         await conn.execute(insert(Campaign.__table__).values(
             id=1, text=f"Tin {attack}", links=[{"label": f"nút {attack}", "url": "https://danang.gov.vn"}], channels=[],
             areas=[], topics=[], state="draft", created_at=utcnow(), created_by="bientap"))
@@ -58,7 +61,8 @@ async def test_every_page_escapes_markup_in_every_field(client: Client, assistan
                                          "links": f"nhãn {attack} | https://danang.gov.vn"})
     pages = [*GET_PAGES, f"/admin/kb/new?question={quote(attack)}", "/admin/kb/xss-thu/edit", "/admin/kb/xss-thu/history", "/admin/kb?q=xss",
              "/admin/kb/xss-live/edit", "/admin/kb/xss-live/history", "/admin/kb?status=pending",
-             "/admin/questions/gaps?days=all", "/admin/kb/export?format=csv"]  # teams/1 and campaigns/1 are among GET_PAGES
+             "/admin/questions/gaps?days=all", "/admin/kb/export?format=csv",
+             "/admin/inbox?f=answered", "/admin/inbox/1", "/admin/inbox/2", "/admin/audit"]  # teams/1 and campaigns/1 are among GET_PAGES
     for page in pages:
         r = await c.get(page)
         assert r.status_code == 200, page
