@@ -1,0 +1,241 @@
+"""The checker: the signs of a scam in one message, and a verdict.
+
+Phrases are matched on an accent-free, lower-case copy of the message that keeps every
+character's place, so each sign can quote the resident's own words. Links are judged
+by `links.LinkJudge`. Nothing is fetched; the work is a few compiled regular
+expressions over at most `MAX_CHARS` characters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.scamcheck.links import Kind, Link, LinkJudge, find_links
+from bot.scamcheck.signs import CONTEXT, SIGNS, STRONG
+
+__all__ = ["Checker", "Finding", "Result", "Verdict", "MAX_CHARS"]
+
+MAX_CHARS = 4000  # what is read of a long paste
+
+_SEP = r"[\W_]+"
+_GAP = r"[\W_]+(?:[^\W_]+[\W_]+){0,5}?"
+_NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" unless it is "ứng dụng", "sử dụng"
+    r"(?<!\w)(?:khong|ko|kh|hong|(?<!ung )(?<!su )dung(?! (?:app|ung dung))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
+    r"nobody)(?!\w)"
+)
+_NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
+    r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
+)
+_BOUNDARY = re.compile(r"[.!?;\n]")
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d(?:[\s.\-]?\d){7,9}(?!\d)")
+_ACCOUNT = re.compile(r"(?<!\d)\d{8,19}(?!\d)")
+_REQUEST = re.compile(
+    r"(?<!\w)(?:vui long|hay|yeu cau|de nghi|bam|nhan vao|click|truy cap|vao link|chuyen|ck|lien he|lh|goi|nhan tin|soan|"
+    r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
+    r"tap|visit|verify|confirm|download|install|transfer|send|reply|muon|vay)(?!\w)"
+)
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
+class Verdict(str, Enum):
+    SCAM = "scam"  # clear signs: do not act on it
+    SUSPICIOUS = "suspicious"  # some signs: check before doing anything
+    NO_SIGNS = "no_signs"  # none of the known signs (never "safe")
+
+
+@dataclass(frozen=True)
+class Finding:
+    sign: str
+    quote: str  # the resident's words that show it (or the link)
+
+
+@dataclass(frozen=True)
+class Result:
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    links: tuple[Link, ...] = ()
+    question: bool = False  # the text reads as a question about scams
+    has_number: bool = False  # a phone or account number
+    has_request: bool = False
+    extra: tuple[str, ...] = field(default=())  # reasons beyond the signs (a known scam address)
+
+    @property
+    def signs(self) -> list[str]:
+        return [f.sign for f in self.findings]
+
+    @property
+    def looks_received(self) -> bool:
+        """A link, phone or account number together with a request: a pasted message."""
+        return bool(self.links or self.has_number) and (self.has_request or bool(self.findings))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    low = ch.lower()
+    if len(low) != 1:
+        low = ch
+    if low.isascii():
+        return low
+    if low in "đð":
+        return "d"
+    base = unicodedata.normalize("NFD", low)[0]
+    return base if len(base) == 1 else low
+
+
+def aligned_fold(text: str) -> tuple[str, list[int]]:
+    """The lower-case, accent-free text and, for each of its characters, its index in `text`."""
+    text = unicodedata.normalize("NFC", text)
+    out: list[str] = []
+    pos: list[int] = []
+    for i, ch in enumerate(text):
+        if _INVISIBLE.match(ch):
+            continue
+        out.append(_fold_char(ch))
+        pos.append(i)
+    return "".join(out), pos
+
+
+def _compile(pattern: str, words: dict[str, str]) -> str:
+    def macro(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in words:
+            raise ValueError(f"unknown word list {{{name}}} in pattern {pattern!r}")
+        return "(?:" + words[name] + ")"
+
+    expanded = re.sub(r"\{([a-z_]+)\}", macro, pattern)
+    expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
+    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*")
+    return r"(?<!\w)(?:" + expanded + r")(?!\w)"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    sign: str
+    regex: re.Pattern[str]
+    negatable: bool
+
+
+class Checker:
+    """Finds scam signs in messages.
+
+    Parameters:
+        phrases: the parsed `phrases.yaml` (word lists, signs' patterns, question patterns).
+        judge: the link judge built from `domains.yaml`.
+    """
+
+    def __init__(self, phrases: dict[str, Any], judge: LinkJudge) -> None:
+        words = {k: str(v) for k, v in (phrases.get("words") or {}).items()}
+        rules = []
+        for sign, spec in (phrases.get("signs") or {}).items():
+            if sign not in SIGNS:
+                raise ValueError(f"unknown sign {sign!r} in phrases")
+            alternatives = [_compile(str(p), words) for p in spec.get("patterns") or []]
+            if alternatives:
+                rules.append(_Rule(sign, re.compile("|".join(alternatives)), bool(spec.get("negatable"))))
+        self.rules = tuple(rules)
+        self.question = re.compile("|".join(_compile(str(p), words) for p in phrases.get("question") or []) or r"(?!x)x")
+        self.judge = judge
+
+    @classmethod
+    def load(cls, directory: Path, link_domains: Path | None = None) -> Checker:
+        """Read `phrases.yaml` and `domains.yaml` from a folder (and the knowledge base's
+        official link domains, if given)."""
+        phrases = yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}
+        domains = yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8")) or {}
+        official = list(domains.get("official") or [])
+        if link_domains is not None and link_domains.exists():
+            official += list(yaml.safe_load(link_domains.read_text(encoding="utf-8")) or [])
+        judge = LinkJudge(official, domains.get("platforms") or [], domains.get("shorteners") or [],
+                          domains.get("known_bad") or [], domains.get("brands") or [])
+        return cls(phrases, judge)
+
+    def check(self, text: str) -> Result:
+        """The signs in one message and the verdict."""
+        text = unicodedata.normalize("NFC", (text or "")[:MAX_CHARS])
+        folded, pos = aligned_fold(text)
+        toned = folded != unicodedata.normalize("NFC", text).lower()
+        found: dict[str, Finding] = {}
+
+        def quote(start: int, end: int) -> str:
+            if not pos or start >= len(pos):
+                return ""
+            a, b = pos[start], pos[max(start, min(end, len(pos)) - 1)] + 1
+            # Widen to whole words, then cap the length.
+            while a > 0 and text[a - 1].isalnum():
+                a -= 1
+            while b < len(text) and text[b].isalnum():
+                b += 1
+            words = " ".join(text[a:b].split())
+            return words if len(words) <= 90 else words[:87].rstrip() + "…"
+
+        for rule in self.rules:
+            for m in rule.regex.finditer(folded):
+                if rule.negatable and self._negated(text if toned else folded, pos, m.start(), m.end(), toned):
+                    continue
+                if self._to_official_site(text[pos[m.start()]:pos[m.end() - 1] + 1]):
+                    continue  # "đăng nhập tại dichvucong.gov.vn" is what the real body says
+                found[rule.sign] = Finding(rule.sign, quote(m.start(), m.end()))
+                break
+
+        links = tuple(self.judge.judge(w, h) for w, h in find_links(text))
+        extra: list[str] = []
+        claims = "impersonates-authority" in found or "impersonates-bank-or-company" in found
+        for link in links:
+            if link.kind == Kind.LOOKALIKE:
+                found.setdefault("lookalike-domain", Finding("lookalike-domain", link.host))
+            elif link.kind == Kind.SHORTENER:
+                found.setdefault("shortened-link", Finding("shortened-link", link.host))
+            elif link.kind == Kind.BAD:
+                extra.append(link.host)
+            if link.apk:
+                found.setdefault("apk-or-unknown-app", Finding("apk-or-unknown-app", link.text[:90]))
+            if claims and link.kind in (Kind.UNKNOWN, Kind.LOOKALIKE, Kind.SHORTENER, Kind.BAD):
+                found.setdefault("unofficial-domain-for-official-body",
+                                 Finding("unofficial-domain-for-official-body", link.host))
+        unofficial = [x for x in links if x.kind in (Kind.UNKNOWN, Kind.LOOKALIKE, Kind.SHORTENER, Kind.BAD)]
+        # An app to install from a link that is not a store: an app of unknown origin.
+        if "asks-install-app" in found and unofficial:
+            found.setdefault("apk-or-unknown-app", Finding("apk-or-unknown-app", unofficial[0].host))
+
+        real = [s for s in found if s not in CONTEXT]
+        if not real and not unofficial and not extra:
+            found = {}  # who it claims to be, or haste, is no sign by itself
+        score = sum(SIGNS[s].weight for s in found) + (1 if unofficial else 0)
+        has_number = bool(_PHONE.search(text) or _ACCOUNT.search(text))
+        question = bool(self.question.search(folded))
+        if extra or any(s in STRONG for s in found) or score >= 4:
+            verdict = Verdict.SCAM
+        elif score >= 2:
+            verdict = Verdict.SUSPICIOUS
+        else:
+            verdict = Verdict.NO_SIGNS
+        if question and not links and not has_number and verdict == Verdict.SCAM:
+            verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
+        order = list(SIGNS)
+        findings = tuple(sorted(found.values(), key=lambda f: order.index(f.sign)))
+        return Result(verdict, findings, links, question, has_number, bool(_REQUEST.search(folded)), tuple(extra))
+
+    def _to_official_site(self, span: str) -> bool:
+        hosts = find_links(span)
+        return bool(hosts) and all(self.judge.judge(w, h).kind in (Kind.OFFICIAL, Kind.PLATFORM) for w, h in hosts)
+
+    @staticmethod
+    def _negated(text: str, pos: list[int], start: int, end: int, toned: bool) -> bool:
+        """A negation shortly before (or inside) a match, in the same sentence."""
+        if toned:
+            a, b = pos[max(0, start - 45)], pos[end - 1] + 1
+            window = unicodedata.normalize("NFC", text)[a:b].lower()
+            pattern = _NEGATION_TONED
+        else:
+            window = text[max(0, start - 45):end]
+            pattern = _NEGATION
+        cut = max((m.end() for m in _BOUNDARY.finditer(window)), default=0)
+        return bool(pattern.search(window[cut:]))
