@@ -3,8 +3,11 @@
 `dispatch` loads the resident, applies flood protection, and routes:
 1. commands (`/start`, `/menu`, ...), by name;
 2. button payloads, by prefix (each prefix belongs to one handler module);
-3. free text while the assistant waits for something (a ward name, a question for a person);
-4. any other free text: a question.
+3. free text while the assistant waits for something (a ward name, a question for a person,
+   a message to check);
+4. a forwarded message, or a pasted one (a link, phone or account number with a request):
+   checked for the signs of a scam;
+5. any other free text: a question.
 Each handler is `async def handle(msg: Incoming, ctx: Context) -> list[Reply]`.
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, FloodGuard, load_resident
-from bot.handlers import area, escalate, feedback, general, menu, privacy, question, subscribe, team_reply
+from bot.handlers import area, escalate, feedback, general, menu, privacy, question, scamcheck, subscribe, team_reply
 from bot.replies import ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -48,6 +51,7 @@ COMMANDS: dict[str, Handler] = {
     "huy": subscribe.stop,
     "thamgia": team_reply.join,
     "traloi": team_reply.reply_command,
+    "kiemtra": scamcheck.command,
 }
 
 BUTTONS: list[tuple[str, Handler]] = [
@@ -63,6 +67,7 @@ BUTTONS: list[tuple[str, Handler]] = [
     (team_reply.TEAM, team_reply.button),
     (subscribe.SUB, subscribe.button),
     (subscribe.UNSUB, subscribe.stop_button),
+    (scamcheck.CHECK, scamcheck.button),
 ]
 
 PENDING: dict[str, Handler] = {
@@ -70,6 +75,7 @@ PENDING: dict[str, Handler] = {
     escalate.PENDING: escalate.handle_text,
     team_reply.PENDING_MOVE: team_reply.move_text,
     team_reply.PENDING_ANSWER: team_reply.answer_text,
+    scamcheck.PENDING: scamcheck.handle_text,
 }
 
 
@@ -131,4 +137,6 @@ class Dispatcher:
             return PENDING[pending]
         if team_reply.replied_ticket(msg) is not None:
             return team_reply.reply_to_notification
+        if scamcheck.wants_check(msg):  # a forwarded or pasted message: checked before answering
+            return scamcheck.handle_text
         return question.handle
