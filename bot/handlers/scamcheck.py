@@ -34,6 +34,7 @@ WORDS = {
         "signs": "Dấu hiệu tôi thấy:",
         "bad_list": "Địa chỉ {host} nằm trong danh sách địa chỉ lừa đảo mà thành phố đã biết.",
         "todo": "Làm gì bây giờ:",
+        "check": "Điều nên kiểm tra:",
         "todo_scam": [
             "Không bấm vào đường link, không cài ứng dụng, không chuyển tiền, không đọc mã OTP hay mật khẩu cho ai.",
             "Muốn hỏi ngân hàng: gọi số tổng đài in trên thẻ ngân hàng của bạn, không gọi số trong tin nhắn.",
@@ -58,6 +59,7 @@ WORDS = {
         "signs": "Signs I found:",
         "bad_list": "The address {host} is on the city's list of known scam addresses.",
         "todo": "What to do now:",
+        "check": "What to check:",
         "todo_scam": [
             "Do not click the link, install any app, transfer money, or read out an OTP code or password to anyone.",
             "To ask your bank, call the number printed on your bank card, not a number from the message.",
@@ -91,9 +93,10 @@ def wants_check(msg: Incoming) -> bool:
     text = (msg.text or "").strip()
     if not text or text.startswith("/"):
         return False
-    if msg.meta.get("forwarded"):
-        return True
     result = check(text)
+    if msg.meta.get("forwarded"):
+        # Checked unless it is plainly a question with nothing to check ("VNeID là gì?").
+        return bool(result.findings) or result.looks_received or not result.question
     return result.looks_received and (not result.question or bool(result.findings))
 
 
@@ -108,8 +111,9 @@ def render(result: Result, english: bool) -> Reply:
             explanation = sign.en if english else sign.vi
             lines.append(f"• «{f.quote}»: {explanation}" if f.quote else f"• {explanation}")
         lines += [f"• {w['bad_list'].format(host=h)}" for h in result.extra]
-    lines += ["", w["todo"]]
-    todo = w["todo_none"] if result.verdict == Verdict.NO_SIGNS else w["todo_scam"]
+    none = result.verdict == Verdict.NO_SIGNS
+    lines += ["", w["check"] if none else w["todo"]]
+    todo = w["todo_none"] if none else w["todo_scam"]
     lines += [f"• {x}" for x in todo]
     return Reply("\n".join(lines), buttons=(Button(w["ask_team"], ESCALATE),))
 

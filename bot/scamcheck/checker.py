@@ -8,9 +8,9 @@ expressions over at most `MAX_CHARS` characters.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -23,10 +23,10 @@ from bot.scamcheck.signs import CONTEXT, SIGNS, STRONG
 
 __all__ = ["Checker", "Finding", "Result", "Verdict", "MAX_CHARS"]
 
-MAX_CHARS = 4000  # what is read of a long paste
+MAX_CHARS = 2000  # what is read of a long paste (as bot/handlers/question.py)
 
-_SEP = r"[\W_]+"
-_GAP = r"[\W_]+(?:[^\W_]+[\W_]+){0,5}?"
+_SEP = r"[\W_]++"  # possessive: no backtracking into separators (Python 3.11+)
+_GAP = r"[\W_]++(?:[^\W_]++[\W_]++){0,5}?"
 _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" unless it is "ứng dụng", "sử dụng"
     r"(?<!\w)(?:khong|ko|kh|hong|(?<!ung )(?<!su )dung(?! (?:app|ung dung))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
@@ -77,30 +77,33 @@ class Result:
         return bool(self.links or self.has_number) and (self.has_request or bool(self.findings))
 
 
-@functools.lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    low = ch.lower()
-    if len(low) != 1:
-        low = ch
-    if low.isascii():
-        return low
-    if low in "đð":
-        return "d"
-    base = unicodedata.normalize("NFD", low)[0]
-    return base if len(base) == 1 else low
+class _FoldTable(dict):  # type: ignore[type-arg]
+    """str.translate table: each character to one lower-case, accent-free character."""
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        low = ch.lower()
+        if len(low) != 1:
+            low = ch
+        if low in "đð":
+            low = "d"
+        elif not low.isascii():
+            base = unicodedata.normalize("NFD", low)[0]
+            low = base if len(base) == 1 else low
+        self[code] = ord(low)
+        return self[code]
 
 
-def aligned_fold(text: str) -> tuple[str, list[int]]:
-    """The lower-case, accent-free text and, for each of its characters, its index in `text`."""
-    text = unicodedata.normalize("NFC", text)
-    out: list[str] = []
-    pos: list[int] = []
-    for i, ch in enumerate(text):
-        if _INVISIBLE.match(ch):
-            continue
-        out.append(_fold_char(ch))
-        pos.append(i)
-    return "".join(out), pos
+_FOLD = _FoldTable()
+
+
+def aligned_fold(text: str) -> tuple[str, Sequence[int]]:
+    """The lower-case, accent-free text and, for each of its characters, its index in
+    `text` (already NFC): one character for one, except invisible characters, dropped."""
+    if _INVISIBLE.search(text) is None:
+        return text.translate(_FOLD), range(len(text))
+    pos = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    return "".join(text[i] for i in pos).translate(_FOLD), pos
 
 
 def _compile(pattern: str, words: dict[str, str]) -> str:
@@ -112,7 +115,7 @@ def _compile(pattern: str, words: dict[str, str]) -> str:
 
     expanded = re.sub(r"\{([a-z_]+)\}", macro, pattern)
     expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
-    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*")
+    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*+")
     return r"(?<!\w)(?:" + expanded + r")(?!\w)"
 
 
@@ -161,7 +164,7 @@ class Checker:
         """The signs in one message and the verdict."""
         text = unicodedata.normalize("NFC", (text or "")[:MAX_CHARS])
         folded, pos = aligned_fold(text)
-        toned = folded != unicodedata.normalize("NFC", text).lower()
+        toned = folded != text.lower()
         found: dict[str, Finding] = {}
 
         def quote(start: int, end: int) -> str:
@@ -228,11 +231,11 @@ class Checker:
         return bool(hosts) and all(self.judge.judge(w, h).kind in (Kind.OFFICIAL, Kind.PLATFORM) for w, h in hosts)
 
     @staticmethod
-    def _negated(text: str, pos: list[int], start: int, end: int, toned: bool) -> bool:
+    def _negated(text: str, pos: Sequence[int], start: int, end: int, toned: bool) -> bool:
         """A negation shortly before (or inside) a match, in the same sentence."""
         if toned:
             a, b = pos[max(0, start - 45)], pos[end - 1] + 1
-            window = unicodedata.normalize("NFC", text)[a:b].lower()
+            window = text[a:b].lower()
             pattern = _NEGATION_TONED
         else:
             window = text[max(0, start - 45):end]
