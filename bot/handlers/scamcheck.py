@@ -2,8 +2,9 @@
 resident is told whether a message they received shows the signs of a scam, in their own
 words, and what to do now, with a one-tap "Hỏi Tổ CNS".
 
-Nothing of the message is stored here; the one-tap question to a person carries it with
-phone and account numbers masked (bot/redact.py).
+Only counts are stored (verdict, kind, signs, channel, ward: bot/services/scamchecks.py),
+never the text; the one-tap question to a person carries it with phone and account
+numbers masked (bot/redact.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.conversation import Context, save_resident
 from bot.redact import redact
 from bot.replies import ESCALATE
 from bot.scamcheck import SIGNS, Result, Verdict, check
+from bot.services import scamchecks
 
 __all__ = ["CHECK", "PENDING", "button", "command", "handle_text", "menu_button", "render", "wants_check"]
 
@@ -151,5 +153,6 @@ async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
     ticket = w["ticket"].format(verdict=w["verdict_names"][result.verdict.value], signs=signs, text=redact(text)[:800])
     state["last_question"] = {"id": None, "text": ticket[:1000], "suggestions": []}
     await save_resident(ctx.db, ctx.resident, state=state)
+    await scamchecks.record(ctx.db, msg.channel, ctx.resident.area_code, result, forwarded=bool(msg.meta.get("forwarded")))
     logger.info("scam check: %s %s", result.verdict.value, signs)
     return [render(result, ctx.english)]

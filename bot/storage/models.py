@@ -383,3 +383,19 @@ class ReportGapsDaily(Base):
     area_code: Mapped[str] = mapped_column(String(64), default="")
     normalized: Mapped[str] = mapped_column(Text)
     questions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScamCheck(Base):
+    """One message checked for scam signs (bot/scamcheck): counts for the city's reports.
+    No text of the message is kept, so nothing of it (no number) can leak from here."""
+
+    __tablename__ = "scam_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # scam | suspicious | no_signs
+    kind: Mapped[str] = mapped_column(String(32))  # bot.scamcheck.kinds
+    signs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False)

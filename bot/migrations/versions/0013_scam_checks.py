@@ -1,0 +1,40 @@
+"""scam checks: counts of checked messages (no text) for the city's reports
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-05 17:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'scam_checks',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('checked_at', sa.DateTime(), nullable=False),
+        sa.Column('channel', sa.String(length=16), nullable=False),
+        sa.Column('area_code', sa.String(length=64), nullable=True),
+        sa.Column('verdict', sa.String(length=16), nullable=False),
+        sa.Column('kind', sa.String(length=32), nullable=False),
+        sa.Column('signs', sa.JSON(), nullable=False),
+        sa.Column('forwarded', sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('scam_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scam_checks_checked_at'), ['checked_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('scam_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scam_checks_checked_at'))
+    op.drop_table('scam_checks')
