@@ -27,14 +27,14 @@ MAX_CHARS = 2000  # what is read of a long paste (as bot/handlers/question.py)
 
 _SEP = r"[\W_]++"  # possessive: no backtracking into separators (Python 3.11+)
 _GAP = r"[\W_]++(?:[^\W_]++[\W_]++){0,5}?"
-_NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" unless it is "ứng dụng", "sử dụng"
-    r"(?<!\w)(?:khong|ko|kh|hong|(?<!ung )(?<!su )dung(?! (?:app|ung dung))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
+_NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only before a verb (not "ứng dụng", "tín dụng")
+    r"(?<!\w)(?:khong|ko|kh|hong|dung(?= (?:co |bao gio )?(?:noi|ke|bao|cho|gui|chuyen|cung cap|chia se|bam|nhan|click|tin|lam|cai|tai|de|dua|doc|tiet lo))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
 )
 _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
     r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
 )
-_BOUNDARY = re.compile(r"[.!?;\n]")
+_BOUNDARY = re.compile(r"[.!?;,\n]")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d(?:[\s.\-]?\d){7,9}(?!\d)")
 _ACCOUNT = re.compile(r"(?<!\d)\d{8,19}(?!\d)")
 _REQUEST = re.compile(
@@ -42,6 +42,8 @@ _REQUEST = re.compile(
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
     r"tap|visit|verify|confirm|download|install|transfer|send|reply|muon|vay)(?!\w)"
 )
+_THREAT = re.compile(r"khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
+                     r"lock|suspend|arrest|block")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
@@ -106,6 +108,10 @@ def aligned_fold(text: str) -> tuple[str, Sequence[int]]:
     return "".join(text[i] for i in pos).translate(_FOLD), pos
 
 
+def fold_text(text: str) -> str:
+    return unicodedata.normalize("NFC", text).translate(_FOLD)
+
+
 def _compile(pattern: str, words: dict[str, str]) -> str:
     def macro(m: re.Match[str]) -> str:
         name = m.group(1)
@@ -144,6 +150,7 @@ class Checker:
             if alternatives:
                 rules.append(_Rule(sign, re.compile("|".join(alternatives)), bool(spec.get("negatable"))))
         self.rules = tuple(rules)
+        self.official_channel = re.compile("|".join(_compile(str(p), words) for p in phrases.get("official_channel") or []) or r"(?!x)x")
         self.question = re.compile("|".join(_compile(str(p), words) for p in phrases.get("question") or []) or r"(?!x)x")
         self.judge = judge
 
@@ -209,17 +216,22 @@ class Checker:
             found.setdefault("apk-or-unknown-app", Finding("apk-or-unknown-app", unofficial[0].host))
 
         real = [s for s in found if s not in CONTEXT]
-        if not real and not unofficial and not extra:
-            found = {}  # who it claims to be, or haste, is no sign by itself
-        score = sum(SIGNS[s].weight for s in found) + (1 if unofficial else 0)
         has_number = bool(_PHONE.search(text) or _ACCOUNT.search(text))
-        question = bool(self.question.search(folded))
+        threat = "urgency-or-threat" in found and bool(_THREAT.search(fold_text(found["urgency-or-threat"].quote)))
+        claim_and_threat = claims and threat and (has_number or bool(_REQUEST.search(folded)))
+        if not real and not unofficial and not extra and not claim_and_threat:
+            found = {}  # who it claims to be, or haste, is no sign by itself (but both together, with a number to call, are)
+        score = sum(SIGNS[s].weight for s in found) + (1 if unofficial else 0)
+        question = "?" in text or bool(self.question.search(folded))
         if extra or any(s in STRONG for s in found) or score >= 4:
             verdict = Verdict.SCAM
         elif score >= 2:
             verdict = Verdict.SUSPICIOUS
         else:
             verdict = Verdict.NO_SIGNS
+        if verdict == Verdict.SCAM and not unofficial and self.official_channel.search(folded) \
+                and not found.keys() & {"remote-access-app", "secret-or-dont-tell", "fee-to-receive", "apk-or-unknown-app"}:
+            verdict = Verdict.SUSPICIOUS  # sent to the body's own app, counter or office, with no link elsewhere
         if question and not links and not has_number and verdict == Verdict.SCAM:
             verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
         order = list(SIGNS)
