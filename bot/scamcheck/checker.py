@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -44,6 +44,7 @@ _REQUEST = re.compile(
 )
 _THREAT = re.compile(r"khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
                      r"lock|suspend|arrest|block")
+_WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
@@ -112,23 +113,117 @@ def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_FOLD)
 
 
-def _compile(pattern: str, words: dict[str, str]) -> str:
+def _expand(pattern: str, words: dict[str, str]) -> str:
     def macro(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in words:
             raise ValueError(f"unknown word list {{{name}}} in pattern {pattern!r}")
         return "(?:" + words[name] + ")"
 
-    expanded = re.sub(r"\{([a-z_]+)\}", macro, pattern)
+    return re.sub(r"\{([a-z_]+)\}", macro, pattern)
+
+
+def _to_regex(expanded: str) -> str:
     expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
     expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*+")
     return r"(?<!\w)(?:" + expanded + r")(?!\w)"
 
 
+def _compile(pattern: str, words: dict[str, str]) -> str:
+    return _to_regex(_expand(pattern, words))
+
+
+def _split_top(s: str) -> list[str]:
+    """The alternatives of a pattern at nesting depth 0."""
+    parts, depth, cur, i = [], 0, [], 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\":
+            cur.append(s[i:i + 2])
+            i += 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def anchors(expanded: str) -> frozenset[str] | None:
+    """The words one of which a text must contain for the pattern to match (its possible
+    first words), or None when that cannot be told simply (then it always runs)."""
+    found: set[str] = set()
+    for alt in _split_top(expanded):
+        if alt.startswith("("):
+            depth, end = 0, -1
+            for i, ch in enumerate(alt):
+                depth += ch == "("
+                depth -= ch == ")"
+                if depth == 0:
+                    end = i
+                    break
+            if end < 0 or alt[end + 1:end + 2] in ("?", "*", "{"):
+                return None  # an optional first group
+            inner = alt[1:end]
+            if inner.startswith("?:"):
+                inner = inner[2:]
+            elif inner.startswith("?"):
+                return None  # a lookaround
+            sub = anchors(inner)
+            if sub is None:
+                return None
+            found |= sub
+            continue
+        m = re.match(r"[a-z0-9]+", alt)
+        if m is None:
+            return None
+        rest = alt[m.end():]
+        if rest and rest[0] not in " )" or rest.startswith(" ?"):
+            return None  # the first word is not a whole word ("any ?desk", "khan( cap)?")
+        found.add(m.group())
+    return frozenset(found)
+
+
+Parts = tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...]
+
+
+def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
+    """Patterns whose first words can be told are tried only where one of those words
+    starts; the others are joined in one regular expression that scans the whole text."""
+    always, anchored = [], []
+    for p in patterns:
+        expanded = _expand(str(p), words)
+        need = anchors(expanded)
+        if need is None:
+            always.append(_to_regex(expanded))
+        else:
+            anchored.append((need, re.compile(_to_regex(expanded))))
+    return tuple(([(None, re.compile("|".join(always)))] if always else []) + anchored)
+
+
+def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterable[re.Match[str]]:
+    """The matches of each part in turn (each part's in text order)."""
+    for need, regex in parts:
+        if need is None:
+            yield from regex.finditer(folded)
+            continue
+        for i in sorted(i for word in need if word in starts for i in starts[word]):
+            m = regex.match(folded, i)
+            if m is not None:
+                yield m
+
+
 @dataclass(frozen=True)
 class _Rule:
     sign: str
-    regex: re.Pattern[str]
+    parts: Parts
     negatable: bool
 
 
@@ -146,12 +241,12 @@ class Checker:
         for sign, spec in (phrases.get("signs") or {}).items():
             if sign not in SIGNS:
                 raise ValueError(f"unknown sign {sign!r} in phrases")
-            alternatives = [_compile(str(p), words) for p in spec.get("patterns") or []]
-            if alternatives:
-                rules.append(_Rule(sign, re.compile("|".join(alternatives)), bool(spec.get("negatable"))))
+            parts = _parts(spec.get("patterns") or [], words)
+            if parts:
+                rules.append(_Rule(sign, tuple(parts), bool(spec.get("negatable"))))
         self.rules = tuple(rules)
-        self.official_channel = re.compile("|".join(_compile(str(p), words) for p in phrases.get("official_channel") or []) or r"(?!x)x")
-        self.question = re.compile("|".join(_compile(str(p), words) for p in phrases.get("question") or []) or r"(?!x)x")
+        self.official_channel = _parts(phrases.get("official_channel") or [], words)
+        self.question = _parts(phrases.get("question") or [], words)
         self.judge = judge
 
     @classmethod
@@ -186,14 +281,21 @@ class Checker:
             words = " ".join(text[a:b].split())
             return words if len(words) <= 90 else words[:87].rstrip() + "…"
 
+        # Where each word starts: a pattern whose first words are known is tried only there.
+        starts: dict[str, list[int]] = {}
+        for w in _WORD.finditer(folded):
+            starts.setdefault(w.group(), []).append(w.start())
         for rule in self.rules:
-            for m in rule.regex.finditer(folded):
+            first: re.Match[str] | None = None
+            for m in _matches(rule.parts, folded, starts):  # the first that counts names the sign
                 if rule.negatable and self._negated(text if toned else folded, pos, m.start(), m.end(), toned):
                     continue
                 if self._to_official_site(text[pos[m.start()]:pos[m.end() - 1] + 1]):
                     continue  # "đăng nhập tại dichvucong.gov.vn" is what the real body says
-                found[rule.sign] = Finding(rule.sign, quote(m.start(), m.end()))
+                first = m
                 break
+            if first is not None:
+                found[rule.sign] = Finding(rule.sign, quote(first.start(), first.end()))
 
         links = tuple(self.judge.judge(w, h) for w, h in find_links(text))
         extra: list[str] = []
@@ -222,14 +324,14 @@ class Checker:
         if not real and not unofficial and not extra and not claim_and_threat:
             found = {}  # who it claims to be, or haste, is no sign by itself (but both together, with a number to call, are)
         score = sum(SIGNS[s].weight for s in found) + (1 if unofficial else 0)
-        question = "?" in text or bool(self.question.search(folded))
+        question = "?" in text or next(iter(_matches(self.question, folded, starts)), None) is not None
         if extra or any(s in STRONG for s in found) or score >= 4:
             verdict = Verdict.SCAM
         elif score >= 2:
             verdict = Verdict.SUSPICIOUS
         else:
             verdict = Verdict.NO_SIGNS
-        if verdict == Verdict.SCAM and not unofficial and self.official_channel.search(folded) \
+        if verdict == Verdict.SCAM and not unofficial and next(iter(_matches(self.official_channel, folded, starts)), None) \
                 and not found.keys() & {"remote-access-app", "secret-or-dont-tell", "fee-to-receive", "apk-or-unknown-app"}:
             verdict = Verdict.SUSPICIOUS  # sent to the body's own app, counter or office, with no link elsewhere
         if question and not links and not has_number and verdict == Verdict.SCAM:
