@@ -334,7 +334,7 @@ class Checker:
         if verdict == Verdict.SCAM and not unofficial and next(iter(_matches(self.official_channel, folded, starts)), None) \
                 and not found.keys() & {"remote-access-app", "secret-or-dont-tell", "fee-to-receive", "apk-or-unknown-app"}:
             verdict = Verdict.SUSPICIOUS  # sent to the body's own app, counter or office, with no link elsewhere
-        if question and not links and not has_number and verdict == Verdict.SCAM:
+        if question and not links and verdict == Verdict.SCAM:
             verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
         order = list(SIGNS)
         findings = tuple(sorted(found.values(), key=lambda f: order.index(f.sign)))

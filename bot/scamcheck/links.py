@@ -40,7 +40,8 @@ class Link:
 _TLDS = (
     "vn|com|net|org|info|biz|xyz|top|site|online|club|shop|store|vip|live|app|cc|co|io|me|ly|gd|at|id|to|fr|tk|ml|ga|cf|gq|"
     "icu|click|link|buzz|asia|pro|work|tech|fun|space|website|cloud|life|world|today|support|help|services|center|win|bid|"
-    "loan|cn|ru|us|uk|in|ph|sbs|cfd|bond|lat|mobi|tv|ws|pw|su|one|ink|bet|cyou|rest|monster|my"
+    "loan|cn|ru|us|uk|in|ph|sbs|cfd|bond|lat|mobi|tv|ws|pw|su|one|ink|bet|cyou|rest|monster|my|ltd|group|page|host|best|run|"
+    "fit|network|digital|media|email|finance|money|bank|credit|loans|cash|gold|trade|market|today|news|tel|name|ai|gg"
 )
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]+"
