@@ -108,7 +108,12 @@ def render(result: Result, english: bool) -> Reply:
     lines = [w[result.verdict.value]]
     if result.findings or result.extra:
         lines += ["", w["signs"]]
-        for f in result.findings:
+        # The strongest signs first; a link named for one sign is not quoted again for another.
+        shown: set[str] = set()
+        for f in sorted(result.findings, key=lambda f: -SIGNS[f.sign].weight):
+            if f.sign == "unofficial-domain-for-official-body" and f.quote in shown:
+                continue
+            shown.add(f.quote)
             sign = SIGNS[f.sign]
             explanation = sign.en if english else sign.vi
             lines.append(f"• «{f.quote}»: {explanation}" if f.quote else f"• {explanation}")
