@@ -26,7 +26,8 @@ __all__ = ["Checker", "Finding", "Result", "Verdict", "MAX_CHARS"]
 MAX_CHARS = 2000  # what is read of a long paste (as bot/handlers/question.py)
 
 _SEP = r"[\W_]++"  # possessive: no backtracking into separators (Python 3.11+)
-_GAP = r"[\W_]++(?:[^\W_]++[\W_]++){0,5}?"
+_GAP_SEP = r"(?:[^\w.!?\n]|_|\.(?=\w))++"  # a gap does not cross the end of a sentence (5.000.000 is no end)
+_GAP = _GAP_SEP + r"(?:[^\W_]++" + _GAP_SEP + r"){0,5}?"
 _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only before a verb (not "ứng dụng", "tín dụng")
     r"(?<!\w)(?:khong|ko|kh|hong|dung(?= (?:co |bao gio )?(?:noi|ke|bao|cho|gui|chuyen|cung cap|chia se|bam|nhan|click|tin|lam|cai|tai|de|dua|doc|tiet lo))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
