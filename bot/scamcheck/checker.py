@@ -32,6 +32,8 @@ _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only bef
     r"(?<!\w)(?:khong|ko|kh|hong|dung(?= (?:co |bao gio )?(?:noi|ke|bao|cho|gui|chuyen|cung cap|chia se|bam|nhan|click|tin|lam|cai|tai|de|dua|doc|tiet lo))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
 )
+# "đã được chuyển vào tài khoản": a report of what was done, not a request.
+_DONE = re.compile(r"(?<!\w)(?:đã|được|vừa|da|duoc|has been|was|were|have been)\s*$")
 _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
     r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
 )
@@ -347,13 +349,16 @@ class Checker:
 
     @staticmethod
     def _negated(text: str, pos: Sequence[int], start: int, end: int, toned: bool) -> bool:
-        """A negation shortly before (or inside) a match, in the same sentence."""
+        """A negation shortly before (or inside) a match, in the same sentence, or a
+        report of what was done just before it."""
         if toned:
             a, b = pos[max(0, start - 45)], pos[end - 1] + 1
             window = text[a:b].lower()
+            before = text[a:pos[start]].lower()
             pattern = _NEGATION_TONED
         else:
             window = text[max(0, start - 45):end]
+            before = text[max(0, start - 45):start]
             pattern = _NEGATION
         cut = max((m.end() for m in _BOUNDARY.finditer(window)), default=0)
-        return bool(pattern.search(window[cut:]))
+        return bool(pattern.search(window[cut:])) or bool(_DONE.search(before[-14:]))
