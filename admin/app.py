@@ -22,8 +22,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from admin import render
-from admin.pages import (accounts, audit, auth, campaigns, home, kb, kb_history, kb_transfer, questions, reports, scamchecks, teams,
-                         tickets)
+from admin.pages import (accounts, audit, auth, campaigns, home, kb, kb_history, kb_transfer, questions, reports, scamchecks,
+                         scamlists, teams, tickets)
 from admin.security import Protected
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["PAGES", "PUBLIC", "assistant", "create_admin"]
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, scamchecks, teams, accounts, audit)
+PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, scamchecks, scamlists, teams, accounts,
+         audit)
 #: Route names anyone may reach: the login form and the stylesheet and script it uses.
 PUBLIC = frozenset({"login", "login_post", "logout", "static"})
 

@@ -16,7 +16,7 @@ from bot.conversation import Context, save_resident
 from bot.redact import redact
 from bot.replies import ESCALATE
 from bot.scamcheck import SIGNS, Result, Verdict, check
-from bot.services import scamchecks
+from bot.services import scamchecks, scamlists
 
 __all__ = ["CHECK", "PENDING", "button", "command", "handle_text", "menu_button", "render", "wants_check"]
 
@@ -150,6 +150,7 @@ async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
     text = (msg.text or "").strip()
     if not text:
         return [Reply(_words(ctx.english)["ask"])]
+    await scamlists.refresh(ctx.db, ctx.settings.knowledge_dir)  # the editors' lists, if they changed
     result = check(text)
     w = _words(ctx.english)
     state = ctx.state

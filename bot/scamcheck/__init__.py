@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.scamcheck.checker import MAX_CHARS, Checker, Finding, Result, Verdict
 from bot.scamcheck.signs import SIGNS, Sign
 
-__all__ = ["Checker", "Finding", "Result", "SIGNS", "Sign", "Verdict", "MAX_CHARS", "check", "default_checker"]
+__all__ = ["Checker", "Finding", "Result", "SIGNS", "Sign", "Verdict", "MAX_CHARS", "check", "default_checker", "use"]
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent.parent / "knowledge"
 
@@ -24,6 +24,14 @@ def default_checker(knowledge_dir: Path = _KNOWLEDGE) -> Checker:
     return Checker.load(knowledge_dir / "scamcheck", knowledge_dir / "link-domains.yaml")
 
 
+_active: list[Checker] = []
+
+
+def use(checker: Checker | None) -> None:
+    """Check with this checker from now on (the editors' lists); None: the files' lists."""
+    _active[:] = [checker] if checker is not None else []
+
+
 def check(text: str) -> Result:
-    """Check one message with the default lists."""
-    return default_checker().check(text)
+    """Check one message with the lists in use (the editors', else the files')."""
+    return (_active[0] if _active else default_checker()).check(text)

@@ -253,11 +253,13 @@ class Checker:
         self.judge = judge
 
     @classmethod
-    def load(cls, directory: Path, link_domains: Path | None = None) -> Checker:
+    def load(cls, directory: Path, link_domains: Path | None = None,
+             overrides: dict[str, list[str]] | None = None) -> Checker:
         """Read `phrases.yaml` and `domains.yaml` from a folder (and the knowledge base's
-        official link domains, if given)."""
+        official link domains, if given); a list in `overrides` (the editors' version,
+        bot/services/scamlists.py) replaces the file's list of that name."""
         phrases = yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}
-        domains = yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8")) or {}
+        domains = {**(yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8")) or {}), **(overrides or {})}
         official = list(domains.get("official") or [])
         if link_domains is not None and link_domains.exists():
             official += list(yaml.safe_load(link_domains.read_text(encoding="utf-8")) or [])

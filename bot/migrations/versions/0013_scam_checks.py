@@ -1,4 +1,5 @@
-"""scam checks: counts of checked messages (no text) for the city's reports
+"""scam checks: counts of checked messages (no text) for the city's reports, and the
+editors' versions of the checker's lists
 
 Revision ID: 0013
 Revises: 0012
@@ -32,9 +33,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('scam_checks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scam_checks_checked_at'), ['checked_at'], unique=False)
+    op.create_table(
+        'scam_lists',
+        sa.Column('name', sa.String(length=32), nullable=False),
+        sa.Column('items', sa.JSON(), nullable=False),
+        sa.Column('updated_by', sa.String(length=100), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('name'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('scam_lists')
     with op.batch_alter_table('scam_checks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scam_checks_checked_at'))
     op.drop_table('scam_checks')
