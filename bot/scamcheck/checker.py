@@ -45,8 +45,9 @@ _REQUEST = re.compile(
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
     r"tap|visit|verify|confirm|download|install|transfer|send|reply|muon|vay)(?!\w)"
 )
-_THREAT = re.compile(r"khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
-                     r"lock|suspend|arrest|block")
+_THREAT = re.compile(r"(?<!\w)(?:khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
+                     r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|"
+                     r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud)")
 _WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
@@ -324,7 +325,9 @@ class Checker:
 
         real = [s for s in found if s not in CONTEXT]
         has_number = bool(_PHONE.search(text) or _ACCOUNT.search(text))
-        threat = "urgency-or-threat" in found and bool(_THREAT.search(fold_text(found["urgency-or-threat"].quote)))
+        urgency = next((r for r in self.rules if r.sign == "urgency-or-threat"), None)
+        threat = "urgency-or-threat" in found and urgency is not None and any(
+            _THREAT.search(m.group()) for m in _matches(urgency.parts, folded, starts))
         claim_and_threat = claims and threat and (has_number or bool(_REQUEST.search(folded)))
         if not real and not unofficial and not extra and not claim_and_threat:
             found = {}  # who it claims to be, or haste, is no sign by itself (but both together, with a number to call, are)
@@ -362,5 +365,7 @@ class Checker:
             window = text[max(0, start - 45):end]
             before = text[max(0, start - 45):start]
             pattern = _NEGATION
-        cut = max((m.end() for m in _BOUNDARY.finditer(window)), default=0)
+        # The sentence the match starts in: a comma inside the match ("không cung cấp thông tin
+        # cá nhân, mã OTP") does not cut off the negation before it.
+        cut = max((m.end() for m in _BOUNDARY.finditer(before)), default=0)
         return bool(pattern.search(window[cut:])) or bool(_DONE.search(before[-14:]))
