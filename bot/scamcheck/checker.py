@@ -34,6 +34,8 @@ _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only bef
 )
 # "đã được chuyển vào tài khoản": a report of what was done, not a request.
 _DONE = re.compile(r"(?<!\w)(?:đã|được|vừa|da|duoc|has been|was|were|have been)\s*$")
+# "chuyển cho mẹ 3 triệu rồi nha": done already ("rồi" closing the clause, not "then").
+_DONE_AFTER = re.compile(r"[\W_]*(?:[^\W_]+[\W_]+){0,2}?(?:roi|xong)(?:[\W_]+(?:nha|nhe|nhen|do|a|day|ma|ne|ha)(?!\w)|[\W_]*$|[^\w ])")
 _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
     r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
 )
@@ -368,4 +370,5 @@ class Checker:
         # The sentence the match starts in: a comma inside the match ("không cung cấp thông tin
         # cá nhân, mã OTP") does not cut off the negation before it.
         cut = max((m.end() for m in _BOUNDARY.finditer(before)), default=0)
-        return bool(pattern.search(window[cut:])) or bool(_DONE.search(before[-14:]))
+        return bool(pattern.search(window[cut:])) or bool(_DONE.search(before[-14:])) or \
+            bool(_DONE_AFTER.match(fold_text(text[pos[end - 1] + 1:pos[end - 1] + 25]) if toned else text[end:end + 24]))

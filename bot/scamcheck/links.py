@@ -94,7 +94,8 @@ class LinkJudge:
         self.shorteners = frozenset(d.lower() for d in shorteners)
         self.known_bad = frozenset(d.lower() for d in known_bad)
         names = {b.lower() for b in brands}
-        names |= {d.split(".")[0] for d in self.official if d.split(".")[0] not in ("gov", "cskh", "www")}
+        # The first label of each official domain, but not place names that honest sites use too.
+        names |= {d.split(".")[0] for d in self.official if d.split(".")[0] not in ("gov", "cskh", "www", "danang", "baochinhphu")}
         self.long_brands = tuple(sorted(b for b in names if len(b) >= 5))
         self.short_brands = frozenset(b for b in names if len(b) < 5)
 
