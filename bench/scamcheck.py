@@ -1,7 +1,7 @@
 """Benchmark: the scam checker per message, against the normalisation every question
 already pays, measured in the same run.
 
-Messages: the project's own labelled examples (tests/data/scamcheck-own.jsonl), the
+Messages: the project's own labelled examples (tests/data/scamcheck-own*.jsonl), the
 labelled set eval/scam-messages.jsonl when present, and long pastes (2,000 and
 100,000 characters, reported apart: the checker reads at most its first MAX_CHARS). For each:
 - `check(text)`: phrases, links, verdict (what /kiemtra and a pasted message cost; the
@@ -54,7 +54,7 @@ def measure(fn: Callable[[str], object], texts: list[str], rounds: int) -> tuple
 def main() -> None:
     texts: list[str] = []
     sources = []
-    for path in (ROOT / "tests" / "data" / "scamcheck-own.jsonl", ROOT / "eval" / "scam-messages.jsonl"):
+    for path in (*sorted((ROOT / "tests" / "data").glob("scamcheck-own*.jsonl")), ROOT / "eval" / "scam-messages.jsonl"):
         if path.exists():
             rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
             texts += [r["text"] for r in rows]
