@@ -45,6 +45,7 @@ class EntryForm:
     tags: str = ""
     sources: str = ""  # one per line
     reviewed: str = ""  # YYYY-MM-DD
+    review_by: str = ""  # YYYY-MM-DD: facts to check again by then (empty: no such facts)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> EntryForm:
@@ -62,6 +63,7 @@ def form_from_entry(entry: Entry, group: str) -> EntryForm:
         links="\n".join(f"{x['label']} | {x['url']}" for x in entry.links),
         related=", ".join(entry.related), tags=", ".join(entry.tags), sources="\n".join(entry.sources),
         reviewed=entry.reviewed.isoformat() if entry.reviewed else "",
+        review_by=entry.review_by.isoformat() if entry.review_by else "",
     )
 
 
@@ -81,11 +83,18 @@ def entry_from_form(form: EntryForm) -> tuple[Entry, list[str]]:
             reviewed = dt.date.fromisoformat(form.reviewed.strip())
         except ValueError:
             problems.append("ngày rà soát cần dạng YYYY-MM-DD")
+    review_by = None
+    if form.review_by.strip():
+        try:
+            review_by = dt.date.fromisoformat(form.review_by.strip())
+        except ValueError:
+            problems.append("hạn rà soát lại cần dạng YYYY-MM-DD")
     entry = Entry(
         id=form.id.strip(), kind=form.kind.strip() or "faq", status=form.status.strip() or "draft",
         question=form.question.strip(), alternates=_lines(form.alternates), answer=form.answer.strip(),
         answer_en=form.answer_en.strip(), links=links, related=[x for x in _SPLIT.split(form.related) if x],
         tags=[x for x in _SPLIT.split(form.tags) if x], sources=_lines(form.sources), reviewed=reviewed,
+        review_by=review_by,
     )
     return entry, problems
 
@@ -123,7 +132,7 @@ async def try_draft(kb: KnowledgeBase, draft: Entry, question: str) -> TryResult
     m = matcher.match(question)
     entries = {**kb.entries, draft.id: dataclasses.replace(draft, status="published")}
     return TryResult(m, m.entry_id == draft.id and m.decision.value == "answer", draft.id in m.suggestions,
-                     render_match(m, entries, kb.chitchat, english=m.english))
+                     render_match(m, entries, kb.chitchat, english=m.english, settings=kb.settings))
 
 
 @dataclass(frozen=True)
@@ -145,10 +154,10 @@ class Preview:
     english_words: int
 
 
-def preview(entry: Entry, entries: Mapping[str, Entry]) -> Preview:
+def preview(entry: Entry, entries: Mapping[str, Entry], settings: Any = None) -> Preview:
     """The answer as Telegram, Zalo and the web chat show it (the channels' own
-    rendering code), with lengths against each limit."""
-    reply = render_entry(entry, entries)
+    rendering code, placeholders filled from `settings`), with lengths against each limit."""
+    reply = render_entry(entry, entries, settings=settings)
     telegram_parts = split_text(reply.text)
     markup = keyboard(reply)
     telegram_buttons = [b["text"] for row in markup["inline_keyboard"] for b in row] if markup else []

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import html
 import ipaddress
 import logging
 import secrets
@@ -21,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from bot import metrics
@@ -208,6 +209,24 @@ async def prepare(settings: Settings) -> Assistant:
     return assistant
 
 
+def home_page(settings: Settings) -> list[Route]:
+    """GET /: the web chat page, with Zalo's domain-verification tag
+    (`<meta name="zalo-platform-site-verification" content=ZALO_SITE_VERIFICATION>`) in its
+    head when the setting is given: Zalo reads the site's home page to verify the domain
+    before an OA app goes live. Without the setting the web chat serves / unchanged."""
+    if not settings.zalo_site_verification:
+        return []
+    from bot.channels.web import STATIC
+
+    tag = f'<meta name="zalo-platform-site-verification" content="{html.escape(settings.zalo_site_verification)}">'
+    page = (STATIC / "chat.html").read_text(encoding="utf-8").replace("<head>", f"<head>\n{tag}", 1)
+
+    async def home(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    return [Route("/", home, methods=["GET"])]
+
+
 def create_app(settings: Settings, assistant: Assistant | None = None) -> Starlette:
     """The whole app. With `assistant` given (already prepared) the lifespan reuses it."""
     state: dict[str, Assistant] = {} if assistant is None else {"assistant": assistant}
@@ -225,7 +244,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
 
     async def readyz(request: Request) -> JSONResponse:
         """Ready: database reachable, migrations current, each polling channel heard from
-        within two minutes (a failing channel shows its failures in a row and last error).
+        within two minutes (a failing channel shows its failures in a row and last error),
+        the Zalo OA's token refreshing and its sending not halted by Zalo.
         Never a secret or a resident's data in the body."""
         assistant = state.get("assistant")
         checks: dict[str, object] = {}
@@ -245,7 +265,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
             if assistant.zalo_oa is not None:  # webhook only: the token is what can go wrong
                 tokens = assistant.zalo_oa.client.tokens
                 checks["zalo_oa_token"] = f"refresh failing: {tokens.last_error}" if tokens.last_error else "ok"
-                ok = ok and not tokens.last_error
+                halted = assistant.zalo_oa.halted  # an error code that stops all sending (-204, -219, ...)
+                checks["zalo_oa_sending"] = f"halted: {halted}" if halted else "ok"
+                ok = ok and not tokens.last_error and not halted
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
 
     def may_read_metrics(request: Request) -> bool:
@@ -315,6 +337,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
         logger.warning("ADMIN_SECRET_KEY is not set: admin sessions end when the process restarts")
     admin = create_admin(lambda: state["assistant"], secret)
     routes = [
+        *home_page(settings),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),

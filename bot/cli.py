@@ -34,7 +34,8 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join((f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+                             + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
 
 
@@ -114,7 +115,8 @@ def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
     """Validate and load the files; an entry they change replaces the one in the database,
     and its pending draft (an unpublished admin-site edit) is dropped, with history."""
-    from bot.kb_rules import allowed_domains, publication_problems
+    from bot import clock
+    from bot.kb_rules import allowed_domains, past_review_by, publication_problems
     from bot.services.knowledge import import_groups
 
     directory = Path(args.directory) if args.directory else settings.entries_dir
@@ -127,6 +129,12 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
     if broken:
         raise CliError("Các mục xuất bản chưa theo quy tắc biên soạn, không nhập gì (published entries break the "
                        "writing rules; nothing imported):\n  " + "\n  ".join(broken))
+    today = clock.local_today()
+    due = sorted((e for g in groups for e in g.entries if e.status != "archived" and past_review_by(e, today)),
+                 key=lambda e: (e.review_by, e.id))
+    for e in due:  # a warning, not a refusal: the facts may still be right
+        print(f"Cảnh báo: {e.id} quá hạn rà soát lại ({e.review_by:%d/%m/%Y}); kiểm tra lại với nguồn chính thức "
+              f"(warning: past its review_by date {e.review_by.isoformat()})")
     if args.check:
         print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
         return 0
@@ -182,7 +190,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if m.suggestions:
         print("suggestions: " + ", ".join(m.suggestions))
     print("-" * 60)
-    for reply in render_match(m, kb.entries, kb.chitchat, english=m.english):
+    for reply in render_match(m, kb.entries, kb.chitchat, english=m.english, settings=settings):
         print(reply.text)
         for b in reply.buttons:
             print(f"  [{b.label}]")

@@ -43,6 +43,7 @@ ENTRY_FIELDS = (
     "tags",
     "sources",
     "reviewed",
+    "review_by",
 )
 GROUP_FIELDS = ("group", "title", "title_en", "pillar", "entries")
 REQUIRED = ("id", "question", "answer")
@@ -50,6 +51,9 @@ KINDS = ("faq", "out-of-scope")
 STATUSES = ("draft", "published", "archived")
 PILLARS = ("chinh-quyen-so", "kinh-te-so", "xa-hoi-so", "chung")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: Entry and group ids travel in button payloads (`f:khong-lien-quan:<id>`, 18 + id bytes),
+#: which Telegram limits to 64 bytes (`bot.channels.base.MAX_PAYLOAD_BYTES`).
+MAX_ID_LENGTH = 40
 
 
 @dataclass
@@ -68,11 +72,15 @@ class Entry:
     tags: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     reviewed: dt.date | None = None
+    # When facts that change (ranks, hotlines, fees, app menus, pilots, laws) must be
+    # checked again; past it, the entry is listed on the admin home and by `kb import`.
+    review_by: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as a plain mapping in file order (dates as ISO strings)."""
         d = {name: getattr(self, name) for name in ENTRY_FIELDS}
         d["reviewed"] = self.reviewed.isoformat() if self.reviewed else None
+        d["review_by"] = self.review_by.isoformat() if self.review_by else None
         return d
 
 
@@ -156,6 +164,8 @@ def read_text(text: str, path: str) -> tuple[Group | None, list[KbProblem], dict
         problems.append(
             KbProblem(path, _line(top["group"][1]), f"group '{data['group']}' must equal the file name '{stem}'")
         )
+    if len(stem) > MAX_ID_LENGTH:
+        problems.append(KbProblem(path, 1, f"group '{stem}' is longer than {MAX_ID_LENGTH} characters"))
     if "pillar" in data and data["pillar"] not in PILLARS:
         problems.append(
             KbProblem(path, _line(top["pillar"][1]), f"pillar must be one of {', '.join(PILLARS)}")
@@ -205,6 +215,9 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
     if entry_id and not _ID.match(entry_id):
         problems.append(KbProblem(path, keys.get("id", where), f"id '{entry_id}' must be kebab-case"))
         ok = False
+    elif len(entry_id) > MAX_ID_LENGTH:
+        problems.append(KbProblem(path, keys.get("id", where), f"id '{entry_id}' is longer than {MAX_ID_LENGTH} characters"))
+        ok = False
     kind = raw.get("kind", "faq")
     if kind not in KINDS:
         problems.append(KbProblem(path, keys.get("kind", where), f"kind must be one of {', '.join(KINDS)}"))
@@ -215,15 +228,18 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
             KbProblem(path, keys.get("status", where), f"status must be one of {', '.join(STATUSES)}")
         )
         ok = False
-    reviewed = raw.get("reviewed")
-    if isinstance(reviewed, str):
-        try:
-            reviewed = dt.date.fromisoformat(reviewed)
-        except ValueError:
-            reviewed = "bad"
-    if reviewed is not None and not isinstance(reviewed, dt.date):
-        problems.append(KbProblem(path, keys.get("reviewed", where), "reviewed must be a date YYYY-MM-DD"))
-        ok = False
+    dates: dict[str, dt.date | None] = {}
+    for name in ("reviewed", "review_by"):
+        value = raw.get(name)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                value = "bad"
+        if value is not None and not isinstance(value, dt.date):
+            problems.append(KbProblem(path, keys.get(name, where), f"{name} must be a date YYYY-MM-DD"))
+            ok = False
+        dates[name] = value if isinstance(value, dt.date) else None
     links = raw.get("links") or []
     if not isinstance(links, list) or not all(
         isinstance(x, dict) and set(x) == {"label", "url"} and all(isinstance(v, str) for v in x.values())
@@ -255,7 +271,8 @@ def _read_entry(node: yaml.Node, raw: Any, path: str, problems: list[KbProblem])
         related=lists["related"],
         tags=lists["tags"],
         sources=lists["sources"],
-        reviewed=reviewed if isinstance(reviewed, dt.date) else None,
+        reviewed=dates["reviewed"],
+        review_by=dates["review_by"],
     )
 
 
@@ -343,6 +360,8 @@ def dump_group(group: Group) -> str:
                 "reviewed": e.reviewed,
             }
         )
+        if e.review_by is not None:  # written only where facts change, so other entries stay as they were
+            entries[-1]["review_by"] = e.review_by
     data = {
         "group": group.group,
         "title": group.title,

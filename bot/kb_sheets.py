@@ -18,7 +18,7 @@ from bot.sheet_cells import defuse, restore
 __all__ = ["COLUMNS", "SheetProblem", "read_csv", "read_xlsx", "rows_of", "write_csv", "write_xlsx"]
 
 COLUMNS = ("group", "group_title", "group_title_en", "pillar", "id", "kind", "status", "question", "alternates",
-           "answer", "answer_en", "links", "related", "tags", "sources", "reviewed")
+           "answer", "answer_en", "links", "related", "tags", "sources", "reviewed", "review_by")
 
 
 class SheetProblem(ValueError):
@@ -40,6 +40,7 @@ def rows_of(groups: Iterable[Group]) -> list[dict[str, str]]:
                 "links": "\n".join(f"{x['label']} | {x['url']}" for x in e.links),
                 "related": ", ".join(e.related), "tags": ", ".join(e.tags), "sources": "\n".join(e.sources),
                 "reviewed": e.reviewed.isoformat() if e.reviewed else "",
+                "review_by": e.review_by.isoformat() if e.review_by else "",
             })
     return rows
 
@@ -65,6 +66,11 @@ def _groups(rows: Iterable[tuple[int, dict[str, str]]]) -> list[Group]:
             reviewed = dt.date.fromisoformat(reviewed_text) if reviewed_text else None
         except ValueError as exc:
             raise SheetProblem(f"dòng {number}: ngày rà soát cần dạng YYYY-MM-DD") from exc
+        review_by_text = row.get("review_by", "").strip()[:10]
+        try:
+            review_by = dt.date.fromisoformat(review_by_text) if review_by_text else None
+        except ValueError as exc:
+            raise SheetProblem(f"dòng {number}: hạn rà soát lại cần dạng YYYY-MM-DD") from exc
         group.entries.append(Entry(
             id=row.get("id", "").strip(), kind=row.get("kind", "").strip() or "faq",
             status=row.get("status", "").strip() or "draft", question=row.get("question", "").strip(),
@@ -72,7 +78,7 @@ def _groups(rows: Iterable[tuple[int, dict[str, str]]]) -> list[Group]:
             answer_en=row.get("answer_en", "").strip(), links=links,
             related=[x.strip() for x in row.get("related", "").replace("\n", ",").split(",") if x.strip()],
             tags=[x.strip() for x in row.get("tags", "").replace("\n", ",").split(",") if x.strip()],
-            sources=_lines(row.get("sources", "")), reviewed=reviewed,
+            sources=_lines(row.get("sources", "")), reviewed=reviewed, review_by=review_by,
         ))
     return list(groups.values())
 

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 from bot.channels.base import Button, Link, Reply
 from bot.chitchat import Chitchat
 from bot.kb_files import Entry
 from bot.matcher import Decision, Match
 
-__all__ = ["render_match", "render_entry", "TEXT"]
+__all__ = ["render_match", "render_entry", "answer_values", "fill", "PLACEHOLDERS", "TEXT"]
 
 # Button payload prefixes (handlers in bot/handlers route on them).
 SHOW = "e:"  # show an entry: e:<id>
@@ -70,7 +72,7 @@ TEXT = {
         "escalated_city": (
             "Đã ghi nhận câu hỏi của bạn (số {ticket}). {area} chưa có Tổ Công nghệ số cộng đồng dùng trợ lý này, "
             "nên câu hỏi được chuyển tới cán bộ của thành phố; câu trả lời sẽ gửi lại tại đây, có thể mất vài ngày làm việc. "
-            "Cần gấp, bạn gọi Tổng đài 1022."
+            "Cần gấp, bạn gọi Tổng đài 0236 1022."
         ),
         "no_question": "Tôi chưa có câu hỏi nào của bạn để chuyển. Bạn gõ câu hỏi trước nhé.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",
@@ -141,7 +143,7 @@ TEXT = {
         "escalated_city": (
             "Your question (no. {ticket}) is recorded. {area} has no community digital team on this assistant yet, "
             "so it goes to the city's staff; the answer will come here and may take a few working days. "
-            "If it is urgent, call the 1022 hotline."
+            "If it is urgent, call the hotline on 0236 1022."
         ),
         "no_question": "I have no question of yours to pass on yet. Please type your question first.",
         "lang_choose": "Chọn ngôn ngữ / Choose a language:",
@@ -173,23 +175,53 @@ def _lang(english: bool) -> str:
     return "en" if english else "vi"
 
 
-def render_entry(entry: Entry, entries: Mapping[str, Entry], english: bool = False) -> Reply:
-    """An entry's answer with its links, related entries and 👍/👎 buttons."""
+# Placeholders an answer may carry, filled from the live settings where answers are
+# rendered, so an answer never repeats a default the deployment has changed.
+PLACEHOLDERS = ("retention_days", "retention")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def answer_values(settings: Any, english: bool = False) -> dict[str, str]:
+    """The placeholder values for these settings (bot.settings.Settings) and language.
+    `{retention_days}`: the days questions are kept; `{retention}`: a whole sentence
+    saying so, right also when the retention is off (0: kept until deleted)."""
+    days = int(getattr(settings, "question_retention_days", 365))
+    if english:
+        sentence = (f"Questions are kept for at most {days} days, then only anonymous counts remain." if days
+                    else "Questions are kept until you delete them with /xoadulieu.")
+    else:
+        sentence = (f"Câu hỏi được giữ tối đa {days} ngày, sau đó chỉ còn số đếm không gắn với ai." if days
+                    else "Câu hỏi được giữ đến khi bạn xóa bằng lệnh /xoadulieu.")
+    return {"retention_days": str(days), "retention": sentence}
+
+
+def fill(text: str, values: Mapping[str, str] | None) -> str:
+    """`text` with every known `{name}` replaced; anything else is left as written."""
+    if not values or "{" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def render_entry(entry: Entry, entries: Mapping[str, Entry], english: bool = False, settings: Any = None) -> Reply:
+    """An entry's answer with its links, related entries and 👍/👎 buttons; placeholders
+    such as `{retention}` are filled from `settings` (the live Settings)."""
     t = TEXT[_lang(english)]
     text = entry.answer_en if english and entry.answer_en else entry.answer
+    text = fill(text, answer_values(settings, english) if settings is not None else None)
     buttons = [Button(entries[r].question, SHOW + r) for r in entry.related[:3] if r in entries and entries[r].status == "published"]
     buttons += [Button(t["up"], f"{RATE}up:{entry.id}"), Button(t["down"], f"{RATE}down:{entry.id}")]
     links = tuple(Link(x["label"], x["url"]) for x in entry.links)
     return Reply(text=text, buttons=tuple(buttons), links=links)
 
 
-def render_match(m: Match, entries: Mapping[str, Entry], chitchat: Chitchat, english: bool = False) -> list[Reply]:
+def render_match(m: Match, entries: Mapping[str, Entry], chitchat: Chitchat, english: bool = False,
+                 settings: Any = None) -> list[Reply]:
     """The replies for a match decision."""
     t = TEXT[_lang(english)]
     if m.decision == Decision.CHITCHAT and m.chitchat:
         return [Reply(chitchat.reply(m.chitchat, english))]
     if m.decision == Decision.ANSWER and m.entry_id in entries:
-        return [render_entry(entries[m.entry_id], entries, english)]
+        return [render_entry(entries[m.entry_id], entries, english, settings)]
     if m.decision == Decision.SUGGEST:
         buttons = [Button(entries[i].question, SHOW + i) for i in m.suggestions if i in entries]
         buttons.append(Button(t["not_this"], NOT_THIS))
@@ -197,7 +229,8 @@ def render_match(m: Match, entries: Mapping[str, Entry], chitchat: Chitchat, eng
     replies = []
     if m.refusal_id and m.refusal_id in entries:
         refusal = entries[m.refusal_id]
-        replies.append(Reply(refusal.answer_en if english and refusal.answer_en else refusal.answer))
+        text = refusal.answer_en if english and refusal.answer_en else refusal.answer
+        replies.append(Reply(fill(text, answer_values(settings, english) if settings is not None else None)))
         return replies
     replies.append(Reply(t["unknown"], buttons=(Button(t["escalate"], ESCALATE),)))
     return replies

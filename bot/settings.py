@@ -10,7 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+import re
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository root (the folder holding `knowledge/`), for defaults.
@@ -42,7 +44,9 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot", description="Bot API base URL, as python-telegram-bot's base_url takes it"
     )
     telegram_webhook_url: str = Field(default="", description="Public HTTPS URL of /telegram/webhook (empty: long polling)")
-    telegram_webhook_secret: str = Field(default="", description="secret_token checked on every webhook call")
+    telegram_webhook_secret: str = Field(
+        default="", description="secret_token checked on every webhook call: required with TELEGRAM_WEBHOOK_URL, 1-256 of A-Z a-z 0-9 _ -"
+    )
 
     telegram_poll_timeout: int = Field(default=25, description="Seconds a getUpdates long poll waits for new messages")
 
@@ -68,6 +72,10 @@ class Settings(BaseSettings):
     zalo_oa_refresh_token: str = Field(default="", description="First OA refresh token (single-use; rotated tokens are kept in the database)")
     zalo_oa_api_base_url: str = Field(default="https://openapi.zalo.me", description="Zalo OA Open API base URL")
     zalo_oauth_base_url: str = Field(default="https://oauth.zaloapp.com", description="Zalo OAuth base URL (token refresh)")
+    zalo_site_verification: str = Field(
+        default="",
+        description="Content of the zalo-platform-site-verification meta tag from Zalo's domain verification, served on the home page (empty: none)",
+    )
 
     team_target_hours: int = Field(default=8, description="Working hours within which a Tổ CNS aims to answer (told to residents)")
     team_working_hours: str = Field(default="07:30-17:00", description="Working hours of the teams (Asia/Ho_Chi_Minh); reminders only then")
@@ -102,6 +110,26 @@ class Settings(BaseSettings):
                 f"(must start with sqlite+aiosqlite:// or postgresql+asyncpg://), got {value.split(':', 1)[0]}://…"
             )
         return value
+
+    @field_validator("zalo_site_verification")
+    @classmethod
+    def _verification_code(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,200}", value):
+            raise ValueError("ZALO_SITE_VERIFICATION là giá trị content của thẻ meta Zalo cấp, chỉ gồm chữ, số, _ và - "
+                             "(only the content value of Zalo's meta tag: letters, digits, _ and -)")
+        return value
+
+    @model_validator(mode="after")
+    def _telegram_webhook_has_a_secret(self) -> "Settings":
+        # Telegram sends the secret back on every webhook call; without one every call
+        # would be refused (Bot API setWebhook: secret_token, 1-256 of A-Z a-z 0-9 _ -).
+        if self.telegram_webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_webhook_secret):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL cần TELEGRAM_WEBHOOK_SECRET gồm 1-256 ký tự A-Z a-z 0-9 _ - "
+                "(webhook mode needs TELEGRAM_WEBHOOK_SECRET: 1-256 of A-Z a-z 0-9 _ -, e.g. `openssl rand -hex 32`)"
+            )
+        return self
 
     @field_validator("suggest_threshold")
     @classmethod

@@ -37,7 +37,7 @@ def test_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clock.set_now(TEST_NOW)
     monkeypatch.setenv(clock.ENV_START, TEST_NOW.isoformat())
     yield
-    monkeypatch.delenv(clock.ENV_START)
+    monkeypatch.delenv(clock.ENV_START, raising=False)
     clock.reset()
 
 

@@ -197,3 +197,24 @@ def test_export_gives_published_entries_not_pending_drafts(tmp_path: Path) -> No
     for path in (ROOT / "knowledge" / "entries").glob("*.yaml"):
         assert (tmp_path / "exported" / path.name).read_bytes() == path.read_bytes()
     assert "Bản nháp chưa xuất bản" not in run(["kb", "export", "--jsonl"], tmp_path).stdout
+
+
+def test_kb_import_check_warns_about_entries_past_their_review_by_date(tmp_path: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from bot.kb_files import dump_group, read_dir
+
+    folder = tmp_path / "entries"
+    folder.mkdir()
+    for group in read_dir(ROOT / "knowledge" / "entries"):
+        entries = [dataclasses.replace(e, review_by=dt.date(2026, 1, 31)) if e.id == "tong-dai-1022" else e
+                   for e in group.entries]
+        (folder / f"{group.group}.yaml").write_text(dump_group(dataclasses.replace(group, entries=entries)), encoding="utf-8")
+    out = run(["kb", "import", "--check", str(folder)], tmp_path)  # the clock of the tests: 18/11/2026
+    assert out.returncode == 0, out.stderr
+    warnings = [line for line in out.stdout.splitlines() if line.startswith("Cảnh báo")]
+    assert len(warnings) == 1 and "tong-dai-1022" in warnings[0] and "31/01/2026" in warnings[0]
+    assert "Hợp lệ" in out.stdout
+    out = run(["kb", "import", "--check"], tmp_path)  # the real files: nothing is past its date
+    assert out.returncode == 0 and "Cảnh báo" not in out.stdout

@@ -119,3 +119,16 @@ def test_read_text_gives_entry_lines() -> None:
     group, problems, lines = read_text(GOOD, "g.yaml")
     assert group is not None and not problems
     assert lines == {"a": 6, "b": 22}
+
+
+def test_review_by_is_read_written_back_and_checked(tmp_path: Path) -> None:
+    # Entries whose facts change (ranks, hotlines, fees...) carry `review_by`; the others
+    # do not write the field at all, so their files stay as they were.
+    text = GOOD.replace("  reviewed: 2026-11-26\n", "  reviewed: 2026-11-26\n  review_by: 2027-06-30\n")
+    groups = read_dir(write(tmp_path, "g.yaml", text))
+    a, b = groups[0].entries
+    assert a.review_by is not None and a.review_by.isoformat() == "2027-06-30" and b.review_by is None
+    assert dump_group(groups[0]) == text
+    assert a.to_dict()["review_by"] == "2027-06-30"
+    found = "\n".join(problems_of(tmp_path, text.replace("review_by: 2027-06-30", "review_by: soon")))
+    assert "review_by must be a date" in found

@@ -25,7 +25,7 @@ from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
 from bot.kb_files import PILLARS, STATUSES, Entry, Group
-from bot.kb_rules import allowed_domains, needs_review
+from bot.kb_rules import allowed_domains, needs_review, past_review_by
 from bot.services.knowledge import DraftChanged, discard_draft, draft_of, drafts, export_groups, publish_draft, save_draft, save_entry
 from bot.text import canon, fold
 
@@ -66,13 +66,14 @@ async def kb_list(request: Request, user: User) -> Response:
             if status == PENDING and e.id not in pending or status and status != PENDING and e.status != status or tag and tag not in e.tags or group and g.group != group:
                 continue
             stale = needs_review(e, today)
-            if review == "stale" and not stale or review == "ok" and stale:
+            due = past_review_by(e, today)
+            if review == "stale" and not stale or review == "ok" and stale or review == "due" and not due:
                 continue
             if words:
                 hay = _key(" ".join([e.id, e.question, *e.alternates, e.answer, e.answer_en, *e.tags]))
                 if not all(w in hay for w in words):
                     continue
-            rows.append({"entry": e, "group": g, "stale": stale, "draft": pending.get(e.id)})
+            rows.append({"entry": e, "group": g, "stale": stale, "due": due, "draft": pending.get(e.id)})
     tags = sorted({t for g in groups for e in g.entries for t in e.tags})
     proposed = sum(1 for g in groups if g.group == PROPOSED_GROUP for e in g.entries if e.status == "draft")
     return render(request, "kb/list.html", {
@@ -91,8 +92,8 @@ def _editor(request: Request, form: kb_form.EntryForm, groups: list[Group], *, o
     }, status_code=status_code)
 
 
-def _preview(entry: Entry, index: dict[str, tuple[Entry, str]]) -> kb_form.Preview:
-    return kb_form.preview(entry, {k: v[0] for k, v in index.items()})
+def _preview(request: Request, entry: Entry, index: dict[str, tuple[Entry, str]]) -> kb_form.Preview:
+    return kb_form.preview(entry, {k: v[0] for k, v in index.items()}, _assistant(request).settings)
 
 
 @require(CITY)
@@ -101,7 +102,7 @@ async def kb_new(request: Request, user: User) -> Response:
     form = kb_form.EntryForm(question=request.query_params.get("question", ""), group=request.query_params.get("group", ""),
                              reviewed=clock.local_today().isoformat())
     entry, _ = kb_form.entry_from_form(form)
-    return _editor(request, form, groups, original="", preview=_preview(entry, index))
+    return _editor(request, form, groups, original="", preview=_preview(request, entry, index))
 
 
 @require(CITY)
@@ -114,7 +115,7 @@ async def kb_edit(request: Request, user: User) -> Response:
     draft = await draft_of(_assistant(request).db, entry.id)
     if draft is not None and entry.status == "published":  # the editor works on the pending draft
         entry, group = draft.entry, draft.group
-    return _editor(request, kb_form.form_from_entry(entry, group), groups, original=entry.id, preview=_preview(entry, index),
+    return _editor(request, kb_form.form_from_entry(entry, group), groups, original=entry.id, preview=_preview(request, entry, index),
                    live_status=found[0].status, draft=draft)
 
 
@@ -140,10 +141,11 @@ async def kb_save(request: Request, user: User) -> Response:
     if action == "try":
         question = str(data.get("try_question", "")).strip()
         tried = await kb_form.try_draft(a.kb, entry, question) if question else None
-        return _editor(request, form, groups, original=original, tried=tried, try_question=question, preview=_preview(entry, index),
+        return _editor(request, form, groups, original=original, tried=tried, try_question=question,
+                       preview=_preview(request, entry, index),
                        **live_ctx)
     if action == "preview":
-        return _editor(request, form, groups, original=original, preview=_preview(entry, index), **live_ctx)
+        return _editor(request, form, groups, original=original, preview=_preview(request, entry, index), **live_ctx)
     if not original and entry.id in index:
         problems.append(f"mã '{entry.id}' đã có; chọn mã khác")
     if original and entry.id != original:
@@ -153,7 +155,8 @@ async def kb_save(request: Request, user: User) -> Response:
     checked = dataclasses.replace(entry, status="draft") if published else entry
     problems += kb_form.check(checked, form.group, allowed_domains(a.settings.knowledge_dir), known)
     if problems:
-        return _editor(request, form, groups, original=original, problems=problems, preview=_preview(entry, index), status_code=400, **live_ctx)
+        return _editor(request, form, groups, original=original, problems=problems, preview=_preview(request, entry, index),
+                       status_code=400, **live_ctx)
     if published:
         before = index[original][0].to_dict()
         try:
@@ -238,7 +241,7 @@ async def kb_preview(request: Request, user: User) -> Response:
     """The preview fragment for the editor's live preview (fetched as the editor types)."""
     _, index = await load(request)
     entry, _ = kb_form.entry_from_form(kb_form.EntryForm.from_mapping(await request.form()))
-    return render(request, "kb/_preview.html", {"preview": _preview(entry, index)})
+    return render(request, "kb/_preview.html", {"preview": _preview(request, entry, index)})
 
 
 ROUTES = [

@@ -39,6 +39,7 @@ class Row:
     channel: str
     chat: str
     attempts: int
+    error: str = ""  # what the last attempt ended with
 
 
 def _audience_query(channels: list[str], areas: list[str]):  # type: ignore[no-untyped-def]
@@ -104,7 +105,8 @@ async def claim_next_batch(db: Database, campaign_id: int, limit: int = BATCH) -
             return []
         await conn.execute(update(o).where(o.c.id.in_(ids)).values(status="sending", attempts=o.c.attempts + 1, updated_at=now))
         rows = (await conn.execute(
-            select(o.c.id, o.c.campaign_id, o.c.resident_id, o.c.channel, o.c.chat, o.c.attempts).where(o.c.id.in_(ids))
+            select(o.c.id, o.c.campaign_id, o.c.resident_id, o.c.channel, o.c.chat, o.c.attempts, o.c.error)
+            .where(o.c.id.in_(ids))
             .order_by(o.c.id)
         )).all()
     return [Row(*r) for r in rows]

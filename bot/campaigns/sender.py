@@ -6,11 +6,15 @@ each channel's `deliver(chat, reply) -> Delivered` and never sees their error co
   so the 1-per-second-per-chat limit holds by construction.
 - RETRY_LATER (429): the whole channel waits `retry_after`, the row is retried then.
   Replies to residents use another connection and are never held up by this.
-- TRANSIENT: retried with exponential backoff and jitter, up to `MAX_ATTEMPTS`.
+- TRANSIENT: retried with exponential backoff and jitter, up to `MAX_ATTEMPTS`. A send
+  that timed out after it went out (`maybe_delivered`) may have reached the resident: it
+  is sent again once at most, then recorded as failed, so a resident sees a campaign
+  message at most twice.
 - BLOCKED / GONE: the row is `blocked` and the subscription made inactive.
 - SKIPPED: the platform's rules forbid it now (Zalo's 7-day window): the row is skipped.
-- HALT: the channel cannot send at all (Zalo OA out of quota, not verified): the row
-  stays queued and the campaign pauses, with an error in the log for an operator.
+- HALT: the channel cannot send at all (Zalo OA out of quota, not verified, app or OA
+  disabled; Telegram token refused): the row stays queued and the campaign pauses, with
+  an error in the log for an operator.
 - FAILED: recorded with the platform's description. A batch where more than half the
   rows fail pauses the campaign (an operator looks before it goes on).
 - On PostgreSQL each channel's sending is serialised across processes by an advisory
@@ -43,6 +47,8 @@ __all__ = ["Sender", "TokenBucket", "UNSUBSCRIBE"]
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+#: The error a row keeps after a send that may have been delivered (see TRANSIENT above).
+MAYBE_DELIVERED = "maybe delivered: "
 UNSUBSCRIBE = "u:off"
 Deliver = Callable[[str, Reply], Awaitable[Delivered]]
 
@@ -192,10 +198,14 @@ class Sender:
                 bucket.pause(result.retry_after)
                 await outbox.mark(self.db, row.id, "queued", result.description,
                                   not_before=utcnow() + dt.timedelta(seconds=result.retry_after))
+            elif result.outcome == Outcome.TRANSIENT and result.maybe_delivered and row.error.startswith(MAYBE_DELIVERED):
+                failures += 1  # the second timeout: never a third copy
+                await outbox.mark(self.db, row.id, "failed", f"timed out twice, may have been delivered: {result.description}")
             elif result.outcome == Outcome.TRANSIENT and row.attempts < MAX_ATTEMPTS:
                 backoff = min(300.0, 2.0 ** row.attempts) * (0.5 + random.random())
-                await outbox.mark(self.db, row.id, "queued", result.description,
-                                  not_before=utcnow() + dt.timedelta(seconds=backoff))
+                once = result.maybe_delivered or row.error.startswith(MAYBE_DELIVERED)  # remembered across retries
+                error = (MAYBE_DELIVERED if once else "") + result.description
+                await outbox.mark(self.db, row.id, "queued", error, not_before=utcnow() + dt.timedelta(seconds=backoff))
             elif result.outcome == Outcome.SKIPPED:
                 await outbox.mark(self.db, row.id, "skipped", result.description)
             elif result.outcome == Outcome.HALT:

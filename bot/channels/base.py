@@ -10,15 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-__all__ = ["Button", "Delivered", "Incoming", "Link", "Outcome", "Reply"]
+__all__ = ["Button", "Delivered", "Incoming", "Link", "MAX_PAYLOAD_BYTES", "Outcome", "Reply"]
+
+#: Telegram's `callback_data` is 1-64 bytes (Bot API, InlineKeyboardButton); every channel
+#: gets the same short payloads, so a button cannot carry more. The handlers' payloads are a
+#: prefix of at most 18 bytes and an id of at most `bot.kb_files.MAX_ID_LENGTH` (40) ASCII
+#: characters, so a longer one is a bug, refused here rather than dropped by a channel.
+MAX_PAYLOAD_BYTES = 64
 
 
 @dataclass(frozen=True)
 class Button:
-    """A choice the resident can tap; `payload` is short (Telegram allows 64 bytes)."""
+    """A choice the resident can tap; `payload` is 1-64 bytes of UTF-8 (Telegram's limit)."""
 
     label: str
     payload: str
+
+    def __post_init__(self) -> None:
+        size = len(self.payload.encode())
+        if not 0 < size <= MAX_PAYLOAD_BYTES:
+            raise ValueError(f"a button payload must be 1-{MAX_PAYLOAD_BYTES} bytes, this one has {size}: {self.payload[:80]!r}")
 
 
 @dataclass(frozen=True)
@@ -59,14 +70,16 @@ class Outcome(str, Enum):
 
     SENT ─ the platform accepted it.
     RETRY_LATER ─ rate-limited: try again after `retry_after` seconds (429).
-    TRANSIENT ─ timeout, 5xx, network: try again with backoff.
+    TRANSIENT ─ timeout, 5xx, network: try again with backoff. With `maybe_delivered` (a
+      read timeout: the platform may have shown it) it is sent again once at most.
     BLOCKED ─ the resident blocked the bot or left (403): stop sending to them.
     GONE ─ the chat does not exist (400 chat not found): stop sending to them.
     FAILED ─ refused for good (e.g. text too long): record the platform's description.
     SKIPPED ─ the platform's rules forbid this message now (Zalo OA: 7-day window closed,
       not a follower, the resident's quota used up): skip it, keep the subscription.
     HALT ─ the sender itself cannot send (Zalo OA: out of quota, not verified, no
-      permission): pause the campaign, keep the message queued, alert an operator.
+      permission, app or OA disabled; Telegram: the bot token refused): pause the
+      campaign, keep the message queued, alert an operator.
     """
 
     SENT = "sent"
@@ -84,3 +97,4 @@ class Delivered:
     outcome: Outcome
     retry_after: float = 0.0
     description: str = ""
+    maybe_delivered: bool = False  # the request timed out after it was sent: it may have arrived

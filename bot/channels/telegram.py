@@ -12,9 +12,13 @@ handled, so a crash would lose them.
 Sending: replies go out on the Application's own connections with no rate limiter,
 campaigns on a `Bot` of their own paced by the campaign sender, so a broadcast never
 makes a resident wait. Texts are HTML-escaped and split on paragraph boundaries under
-Telegram's 4096 characters; buttons become inline keyboards (callback data ≤ 64 bytes),
-links become URL buttons. Each message is sent as the Bot API's JSON (`JsonBody`)
-through PTB's request object, which turns Telegram's refusals into PTB's errors.
+Telegram's 4096 characters; buttons become inline keyboards (callback data ≤ 64 bytes,
+which `Button` guarantees), links become URL buttons. Each message is sent as the Bot
+API's JSON (`JsonBody`) through PTB's request object, which turns Telegram's refusals
+into PTB's errors. In PTB `BadRequest` (400) and `TimedOut` are subclasses of
+`NetworkError`, so they are caught first: a 400 is never retried; after a timeout the
+message may have arrived, so it is sent again once at most; a migrated group chat is
+followed to its new id.
 """
 
 from __future__ import annotations
@@ -34,11 +38,22 @@ from typing import Any
 # Read RetryAfter.retry_after as a timedelta (the int form is deprecated since PTB 22.2).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+from sqlalchemy import update  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
 from telegram import Bot, BotCommand, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
+from telegram.error import (  # noqa: E402
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
 
 from bot import metrics  # noqa: E402
@@ -51,6 +66,7 @@ from bot.channels.telegram_http import AiohttpRequest, JsonBody  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
+from bot.storage.models import TeamMember  # noqa: E402
 
 __all__ = ["TelegramChannel", "split_text", "COMMANDS_VI", "COMMANDS_EN"]
 
@@ -59,6 +75,10 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
 SEND_CONNECTIONS = 8  # replies in flight at once (Telegram's own limit is about 30 messages a second)
+SEND_ATTEMPTS = 4  # a reply part is tried at most this often on network errors and 429s
+#: After a timeout the message may have been delivered (the Bot API has no idempotency key):
+#: it is sent again at most this often, so a resident sees a part at most twice.
+RESENDS_AFTER_TIMEOUT = 1
 
 COMMANDS_VI = [
     ("start", "Bắt đầu, giới thiệu trợ lý"),
@@ -137,7 +157,8 @@ def keyboard(reply: Reply) -> dict[str, Any] | None:
 @functools.lru_cache(maxsize=2048)
 def _keyboard(buttons: tuple[Button, ...], links: tuple[Link, ...]) -> dict[str, Any] | None:
     # Cached (never changed by callers): an answer's keyboard depends only on its entry and language.
-    rows = [[{"text": b.label[:120], "callback_data": b.payload}] for b in buttons if 0 < len(b.payload.encode()) <= 64]
+    # Every payload fits Telegram's 1-64 bytes of callback data: `Button` refuses longer ones.
+    rows = [[{"text": b.label[:120], "callback_data": b.payload}] for b in buttons]
     rows += [[{"text": link.label[:120], "url": link.url}] for link in links if link.url.startswith("https://")]
     return {"inline_keyboard": rows} if rows else None
 
@@ -365,21 +386,48 @@ class TelegramChannel:
 
     async def deliver(self, chat: str, reply: Reply) -> Delivered:
         """Bulk path for campaigns: one attempt on a Bot of its own (so a 429 here never
-        delays replies to residents), the platform's answer mapped to an `Outcome`."""
+        delays replies to residents), the platform's answer mapped to an `Outcome`;
+        nothing escapes but cancellation. A migrated group chat is followed once."""
         method, body = _message(chat, html.escape(reply.text, quote=False)[:MAX_TEXT], keyboard(reply), reply.image)
+        url = f"{self.bulk_bot.base_url}/{method}"
         try:
-            await self.bulk_bot.request.post(f"{self.bulk_bot.base_url}/{method}", body)
+            try:
+                await self.bulk_bot.request.post(url, body)
+            except ChatMigrated as exc:
+                new = await self._migrated(chat, exc)
+                await self.bulk_bot.request.post(url, JsonBody({**body.parameters, "chat_id": new}))
+                return Delivered(Outcome.SENT, description=f"chat migrated to {new}")
         except RetryAfter as exc:
             return Delivered(Outcome.RETRY_LATER, _seconds(exc), str(exc))
         except Forbidden as exc:
             return Delivered(Outcome.BLOCKED, description=str(exc))
-        except BadRequest as exc:
+        except BadRequest as exc:  # before NetworkError, its base class in PTB
             if "chat not found" in str(exc).lower():
                 return Delivered(Outcome.GONE, description=str(exc))
             return Delivered(Outcome.FAILED, description=str(exc))
-        except (TimedOut, NetworkError) as exc:
+        except TimedOut as exc:  # sent, maybe delivered: sent again once at most (sender.py)
+            return Delivered(Outcome.TRANSIENT, description=str(exc) or "timed out", maybe_delivered=True)
+        except NetworkError as exc:
             return Delivered(Outcome.TRANSIENT, description=str(exc) or exc.__class__.__name__)
+        except InvalidToken as exc:
+            return Delivered(Outcome.HALT, description=f"Telegram refused the bot token ({exc}): check TELEGRAM_BOT_TOKEN")
+        except Conflict as exc:
+            return Delivered(Outcome.TRANSIENT, description=f"conflict: {exc}")
+        except ChatMigrated as exc:  # migrated again: give up on this row
+            return Delivered(Outcome.FAILED, description=f"chat migrated twice (to {exc.new_chat_id})")
+        except TelegramError as exc:  # e.g. an answer that is not JSON
+            return Delivered(Outcome.FAILED, description=f"{exc.__class__.__name__}: {exc}")
         return Delivered(Outcome.SENT)
+
+    async def _migrated(self, chat: str, exc: ChatMigrated) -> str:
+        """A group became a supergroup with a new id: team chats stored with the old id
+        follow it; the message goes to the new id."""
+        new = str(exc.new_chat_id)
+        t = TeamMember.__table__
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(t).where(t.c.channel == self.name, t.c.chat == chat).values(chat=new))
+        logger.info("telegram: chat …%s migrated to a supergroup (…%s); following it", chat[-3:], new[-3:])
+        return new
 
     async def send(self, chat: str, reply: Reply) -> bool:
         """Send one reply (split when long). False when the resident cannot be reached."""
@@ -398,7 +446,8 @@ class TelegramChannel:
         """Send with retries; returns "" when sent, else the error class."""
         error = ""
         method, body = _message(chat, text, markup)
-        for attempt in range(4):
+        timeouts = 0
+        for attempt in range(SEND_ATTEMPTS):
             try:
                 async with self._sending:
                     await self._reply_request.post(f"{self.app.bot.base_url}/{method}", body)
@@ -410,13 +459,26 @@ class TelegramChannel:
             except Forbidden:
                 logger.info("telegram: chat %s blocked the bot", "…" + chat[-3:])
                 return "blocked"
-            except (TimedOut, NetworkError) as exc:
+            except ChatMigrated as exc:
+                chat = await self._migrated(chat, exc)
+                body = JsonBody({**body.parameters, "chat_id": chat})
+                error = "gone"
+            except BadRequest as exc:  # before NetworkError, its base class in PTB: a 400 is never retried
                 if "chat not found" in str(exc).lower():
                     return "gone"
+                logger.warning("telegram: Telegram refused a message to chat …%s (%s)", chat[-3:], exc)
+                return "refused"
+            except TimedOut:
+                error = "network"
+                timeouts += 1
+                if timeouts > RESENDS_AFTER_TIMEOUT:
+                    break  # it may have arrived: never a third copy
+                await asyncio.sleep(0.5 * (2**attempt))
+            except NetworkError:
                 error = "network"
                 await asyncio.sleep(0.5 * (2**attempt))
-            except TelegramError:  # refused (a malformed message): retrying would not help
-                logger.warning("telegram: sending to chat …%s refused", chat[-3:], exc_info=True)
+            except TelegramError as exc:  # refused (the token, an answer that is not JSON): retrying would not help
+                logger.warning("telegram: sending to chat …%s refused (%s: %s)", chat[-3:], exc.__class__.__name__, exc)
                 return "refused"
         logger.warning("telegram: gave up sending to chat …%s (%s)", chat[-3:], error)
         return error

@@ -4,7 +4,8 @@ Receiving: long polling (`getUpdates` returns one update or HTTP 408 when idle; 
 no offset, so updates can be replayed: each is stored in the inbox keyed by its
 `message_id` and processed once; at least `ZALO_BOT_POLL_INTERVAL` between polls), or
 a webhook at /zalo/bot/webhook (`X-Bot-Api-Secret-Token` checked in constant time;
-wrapped `{"ok", "result"}` and unwrapped bodies accepted).
+wrapped `{"ok", "result"}` and unwrapped bodies accepted; an event without `message` is
+answered 200 and ignored).
 
 Sending: plain text of at most 2,000 characters, split on paragraphs. The platform has
 no buttons: a reply's buttons become a numbered list, remembered for the resident, and
@@ -45,6 +46,7 @@ __all__ = ["ZaloBotChannel", "ZaloBotClient", "ZaloError", "chosen", "remember_c
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
+RESENDS_AFTER_TIMEOUT = 1  # a message that may have arrived is sent again at most once
 # A reply's outcome → the error class counted in cdsbot_replies_failed_total.
 _ERROR_CLASS = {Outcome.RETRY_LATER: "rate_limited", Outcome.TRANSIENT: "network", Outcome.BLOCKED: "blocked",
                 Outcome.GONE: "gone", Outcome.FAILED: "refused"}
@@ -70,7 +72,9 @@ class ZaloBotClient:
         try:
             r = await self.http.post(self._url + method, json=payload or {},
                                      timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
-        except httpx.TimeoutException as exc:
+        except httpx.ConnectTimeout as exc:  # never sent
+            raise ZaloError(599, "network: ConnectTimeout") from exc
+        except httpx.TimeoutException as exc:  # sent: it may have been delivered
             raise ZaloError(408, "client timeout") from exc
         except httpx.HTTPError as exc:
             raise ZaloError(599, f"network: {exc.__class__.__name__}") from exc
@@ -236,10 +240,14 @@ class ZaloBotChannel:
         except ValueError:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         update = body.get("result") if isinstance(body, dict) and "result" in body else body
-        if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
-            return JSONResponse({"error": "not an update"}, status_code=400)
-        await self._receive(update)
         self.health.ok()
+        if not isinstance(update, dict) or not isinstance(update.get("message"), dict):
+            # An event we do not handle (no `message`): answered 200 and ignored, as webhook
+            # senders expect; an error would only make Zalo send it again.
+            logger.debug("zalo bot: webhook event %s without a message ignored", str((update or {}).get("event_name", ""))[:40]
+                         if isinstance(update, dict) else "?")
+            return JSONResponse({"ok": True})
+        await self._receive(update)
         return JSONResponse({"ok": True})
 
     # -- handling --------------------------------------------------------------------
@@ -298,12 +306,17 @@ class ZaloBotChannel:
 
     async def _send_part(self, chat: str, text: str, attempts: int = 3) -> Delivered:
         result = Delivered(Outcome.FAILED)
+        timeouts = 0
         for attempt in range(attempts):
             result = await self.deliver_text(chat, text)
             if result.outcome == Outcome.RETRY_LATER:
                 metrics.RATE_LIMITED.labels(self.name, "reply").inc()
             if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
                 return result
+            if result.maybe_delivered:
+                timeouts += 1
+                if timeouts > RESENDS_AFTER_TIMEOUT:
+                    return result  # it may have arrived twice already: never a third copy
             await asyncio.sleep(min(result.retry_after or 0.5 * 2**attempt, 10.0))
         return result
 
@@ -319,8 +332,8 @@ class ZaloBotChannel:
             # server errors are retried, refusals about the chat stop sending to it.
             if exc.code == 429:
                 return Delivered(Outcome.RETRY_LATER, 1.0, exc.description)
-            if exc.code >= 500 or exc.code == 408:
-                return Delivered(Outcome.TRANSIENT, description=exc.description)
+            if exc.code >= 500 or exc.code == 408:  # 408: sent, then timed out: it may have arrived
+                return Delivered(Outcome.TRANSIENT, description=exc.description, maybe_delivered=exc.code == 408)
             if exc.code == 403:
                 return Delivered(Outcome.BLOCKED, description=exc.description)
             if exc.code == 404:

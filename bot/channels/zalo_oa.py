@@ -8,9 +8,15 @@ follow/unfollow) and answered 200 at once (Zalo wants an answer within 2 s); the
 done after. Events other than messages, follow and unfollow are logged and ignored.
 
 Replying: consultation ("tư vấn", `/v3.0/oa/message/cs`) messages of at most 2,000
-characters, split on paragraphs. Up to five buttons become OA buttons
-(`oa.query.hide`: a tap sends `cds:<payload>` back as a text the resident does not see);
-more become a numbered list answered with a number, as on the Bot Platform.
+characters, split on paragraphs. Up to five buttons become OA buttons: the text with
+`attachment {type: "template", payload: {buttons: [...]}}` and no `template_type`, as
+the official PHP SDK's MessageBuilder sends a text with buttons (`oa.query.hide`: a tap
+sends `cds:<payload>` back as a text the resident does not see); more become a numbered
+list answered with a number, as on the Bot Platform. A rate limit (-32, 429) is waited
+out as Zalo asks (its Retry-After, else the minute its limit counts) before the one
+retry, up to a minute; a message that timed out after it was sent is sent again once at
+most. Error codes that mean the OA or the app cannot send at all (`Outcome.HALT`) are
+kept in `halted` for /readyz until a message goes through again.
 
 Campaigns (`deliver`), by the resident's last interaction (stored on every event) and
 whether they follow the OA:
@@ -67,6 +73,8 @@ BUTTON_PREFIX = "cds:"
 FREE_WINDOW = dt.timedelta(hours=48)
 WINDOW = dt.timedelta(days=7) - dt.timedelta(minutes=10)  # a margin for clocks and queues
 NIGHT = (22, 6)  # promotion messages are refused from 22:00 to 06:00 (-234)
+REPLY_WAIT_LIMIT = 60.0  # the longest a reply waits for Zalo's rate limit (it counts per minute)
+RESENDS_AFTER_TIMEOUT = 1  # a reply that may have arrived is sent again at most once
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_link", "user_send_audio", "user_send_video",
                   "user_send_sticker", "user_send_location", "user_send_business_card", "user_send_file", "user_send_gif")
 Dispatch = Callable[[Incoming], Awaitable[list[Reply]]]
@@ -84,8 +92,8 @@ def render(reply: Reply) -> tuple[dict[str, Any], list[str]]:
     if reply.links:
         text += "\n\n" + "\n".join(f"{link.label}: {link.url}" for link in reply.links)
     message: dict[str, Any] = {"text": text}
-    if reply.buttons:
-        message["attachment"] = {"type": "template", "payload": {"template_type": "button", "buttons": [
+    if reply.buttons:  # no template_type: text + buttons, as the official SDK builds it
+        message["attachment"] = {"type": "template", "payload": {"buttons": [
             {"type": "oa.query.hide", "title": b.label[:100], "payload": BUTTON_PREFIX + b.payload}
             for b in reply.buttons]}}
     elif reply.image:
@@ -147,6 +155,8 @@ class ZaloOAChannel:
         self.health = ChannelHealth(self.name)
         self.webhook_mode = True  # the OA API has no polling
         self.refused = 0  # webhook calls refused (bad signature, old, wrong app)
+        self.halted = ""  # why the OA cannot send (a HALT error code), until a message goes through
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # waits for the platform (tests record them)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
 
     # -- lifecycle -------------------------------------------------------------------
@@ -311,14 +321,24 @@ class ZaloOAChannel:
 
     async def _send_with_retries(self, chat: str, message: dict[str, Any], attempts: int = 3) -> Delivered:
         result = Delivered(Outcome.FAILED)
+        timeouts = 0
         for attempt in range(attempts):
             result = await self._post("cs", chat, message)
-            if result.outcome not in (Outcome.RETRY_LATER, Outcome.TRANSIENT):
-                return result
             if result.outcome == Outcome.RETRY_LATER:
                 metrics.RATE_LIMITED.labels(self.name, "reply").inc()
-            # A resident is waiting: retry soon (1, 2 s), never the campaign path's long pause.
-            await asyncio.sleep(min(result.retry_after or 10.0, 2.0**attempt))
+                wait = result.retry_after or 2.0**attempt
+                if wait > REPLY_WAIT_LIMIT or attempt == attempts - 1:
+                    return result
+                await self.sleep(wait)  # as Zalo asks: retrying sooner is refused again
+                continue
+            if result.outcome != Outcome.TRANSIENT:
+                return result
+            if result.maybe_delivered:
+                timeouts += 1
+                if timeouts > RESENDS_AFTER_TIMEOUT:
+                    return result  # it may have arrived twice already: never a third copy
+            if attempt < attempts - 1:
+                await self.sleep(2.0**attempt)
         return result
 
     async def _post(self, kind: str, chat: str, message: dict[str, Any]) -> Delivered:
@@ -327,13 +347,18 @@ class ZaloOAChannel:
         except ZaloOAError as exc:
             action = action_for(exc.code)
             if action.outcome == Outcome.HALT:
-                logger.error("zalo oa: %s (error %s): sending stopped until an operator acts", action.why, exc.code)
+                if not self.halted:
+                    logger.error("zalo oa: %s (error %s): sending stopped until an operator acts", action.why, exc.code)
+                self.halted = f"{exc.code} {action.why}"
             if exc.code in WINDOW_CLOSED:
                 await self._close_window(chat)
             retry = exc.retry_after or action.retry_after
             if exc.code == -234:
                 retry = next_morning(utcnow()) or action.retry_after
-            return Delivered(action.outcome, retry, f"{exc.code} {action.why}")
+            return Delivered(action.outcome, retry, f"{exc.code} {action.why}", maybe_delivered=exc.code == 408)
+        if self.halted:
+            logger.info("zalo oa: sending works again (was: %s)", self.halted)
+            self.halted = ""
         return Delivered(Outcome.SENT)
 
     async def _close_window(self, chat: str) -> None:

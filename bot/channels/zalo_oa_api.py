@@ -40,9 +40,15 @@ __all__ = ["ERRORS", "TokenError", "TokenStore", "ZaloOAClient", "ZaloOAError", 
 
 logger = logging.getLogger(__name__)
 
-#: Events whose timestamp is older than this (or further in the future) are refused:
-#: a captured request cannot be replayed later. Zalo retries within seconds.
-MAX_EVENT_AGE = dt.timedelta(minutes=10)
+#: Events older than this are refused. Zalo resends an event its webhook did not answer
+#: with 200 for hours (30 s, 5 min, 15 min, 30 min, 1 h later: about 1.8 h in all, then it
+#: disables the webhook), with the first delivery's timestamp and signature, so a shorter
+#: bound would refuse residents' messages after an outage. Inside the bound a replayed
+#: event is answered once: the inbox keeps every `msg_id` for `RAW_KEEP` (7 days,
+#: bot/reports/retention.py), longer than this.
+MAX_EVENT_AGE = dt.timedelta(hours=24)
+#: Events stamped further in the future than this are refused (clocks disagree a little).
+MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 #: Refresh the access token when it has less than this left.
 REFRESH_MARGIN = dt.timedelta(hours=1)
 
@@ -67,8 +73,11 @@ def check_signature(header: str, app_id: str, raw_body: bytes, timestamp: str, s
         sent = dt.datetime.fromtimestamp(int(timestamp) / 1000, dt.UTC).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         return "bad timestamp"
-    if abs((now or utcnow()) - sent) > MAX_EVENT_AGE:
+    age = (now or utcnow()) - sent
+    if age > MAX_EVENT_AGE:
         return "old timestamp"
+    if -age > MAX_CLOCK_SKEW:
+        return "timestamp in the future"
     return None
 
 
@@ -82,12 +91,20 @@ class Action:
     retry_after: float = 0.0
 
 
-#: Zalo's error codes and what to do (reference §2.8). -216/-220 are handled in the
-#: client (refresh once, retry once); reaching here means the refresh did not help.
+#: Zalo's error codes and what to do (reference §2.8; -204, -205, -209, -212, -219 from
+#: developers.zalo.me "Mã lỗi" as a third-party copy quotes it: the OA or the app is
+#: disabled or not set up, so nothing can be sent until an operator acts). -216/-220 are
+#: handled in the client (refresh once, retry once); reaching here means the refresh did
+#: not help.
 ERRORS: dict[int, Action] = {
     -216: Action(Outcome.HALT, "access token invalid after a refresh: re-authorise the OA"),
     -220: Action(Outcome.HALT, "access token expired after a refresh: re-authorise the OA"),
     -32: Action(Outcome.RETRY_LATER, "rate limit (4,000 requests a minute)", 60.0),
+    -204: Action(Outcome.HALT, "the Official Account is disabled"),
+    -205: Action(Outcome.HALT, "the Official Account does not exist (check ZALO_OA_APP_ID and the OA link)"),
+    -209: Action(Outcome.HALT, "the app is not activated for this API"),
+    -212: Action(Outcome.HALT, "the app has not registered this API"),
+    -219: Action(Outcome.HALT, "the app is removed or disabled"),
     429: Action(Outcome.RETRY_LATER, "HTTP 429", 30.0),
     -201: Action(Outcome.FAILED, "invalid parameter (a bug: not retried)"),
     -211: Action(Outcome.HALT, "the OA is out of quota"),
@@ -302,7 +319,9 @@ class ZaloOAClient:
             try:
                 r = await self.http.request(method, self.base + path, json=json, params=params,
                                             headers={"access_token": token})
-            except httpx.TimeoutException as exc:
+            except httpx.ConnectTimeout as exc:  # never sent
+                raise ZaloOAError(599, "network: ConnectTimeout") from exc
+            except httpx.TimeoutException as exc:  # sent: it may have been delivered
                 raise ZaloOAError(408, "client timeout") from exc
             except httpx.HTTPError as exc:
                 raise ZaloOAError(599, f"network: {exc.__class__.__name__}") from exc

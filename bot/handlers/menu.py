@@ -19,7 +19,7 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
         entry = ctx.kb.entries.get(payload[len(SHOW):])
         if entry is None or entry.status != "published":
             return [Reply(words["rephrase"])]
-        return [render_entry(entry, ctx.kb.entries, ctx.english)]
+        return [render_entry(entry, ctx.kb.entries, ctx.english, ctx.settings)]
     group_id = payload[len(MENU):] if payload.startswith(MENU) else ""
     groups = [g for g in ctx.kb.groups if any(e.status == "published" and e.kind == "faq" for e in g.entries)]
     group = next((g for g in groups if g.group == group_id), None)

@@ -40,4 +40,4 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     # The log row and the new state in one transaction (group-committed with other questions).
     await log_question(ctx.db, channel=msg.channel, user=msg.user, salt=ctx.settings.resident_id_salt, match=m,
                        area_code=ctx.resident.area_code, resident=ctx.resident, state=state, remember=remember)
-    return notes + render_match(m, ctx.kb.entries, ctx.kb.chitchat, english=english)
+    return notes + render_match(m, ctx.kb.entries, ctx.kb.chitchat, english=english, settings=ctx.settings)

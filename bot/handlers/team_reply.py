@@ -135,7 +135,7 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
             if t.chat:
                 await ctx.push(t.channel, t.chat, Reply(
                     f"{member.team_name} cho biết câu hỏi số {t.id} không thuộc phạm vi hỗ trợ của tổ. "
-                    "Bạn có thể gọi Tổng đài 1022 để được hướng dẫn nơi hỏi."))
+                    "Bạn có thể gọi Tổng đài 0236 1022 để được hướng dẫn nơi hỏi."))
             return [Reply(f"Đã đánh dấu câu hỏi số {t.id} là không thuộc phạm vi.")]
         return [Reply(f"Câu hỏi số {t.id} đã được xử lý.")]
     if action == "propose":

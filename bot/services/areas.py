@@ -15,6 +15,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
+from bot.kb_files import MAX_ID_LENGTH
 from bot.storage.db import Database
 from bot.storage.models import Area
 from bot.text import canon, fold
@@ -65,8 +66,8 @@ def read_csv(path: Path) -> list[AreaRow]:
         if not name:
             problems.append(f"{path}:{n}: thiếu tên (missing name)")
             continue
-        if not _CODE.match(code):
-            problems.append(f"{path}:{n}: mã '{code}' không hợp lệ (code must be kebab-case ASCII)")
+        if not _CODE.match(code) or len(code) > MAX_ID_LENGTH:
+            problems.append(f"{path}:{n}: mã '{code}' không hợp lệ (code must be kebab-case ASCII, at most {MAX_ID_LENGTH} characters)")
             continue
         if code in seen:
             problems.append(f"{path}:{n}: mã '{code}' bị trùng (duplicate code)")

@@ -65,17 +65,20 @@ def _row_to_entry(row: KbEntry) -> Entry:
         tags=list(row.tags or []),
         sources=list(row.sources or []),
         reviewed=row.reviewed,
+        review_by=row.review_by,
     )
 
 
 def entry_from_dict(d: dict[str, Any]) -> Entry:
     """The inverse of `Entry.to_dict` (dates as ISO strings)."""
     reviewed = d.get("reviewed")
+    review_by = d.get("review_by")
     return Entry(
         id=d["id"], kind=d.get("kind", "faq"), status=d.get("status", "published"), question=d.get("question", ""),
         alternates=list(d.get("alternates") or []), answer=d.get("answer", ""), answer_en=d.get("answer_en", ""),
         links=list(d.get("links") or []), related=list(d.get("related") or []), tags=list(d.get("tags") or []),
         sources=list(d.get("sources") or []), reviewed=dt.date.fromisoformat(reviewed) if reviewed else None,
+        review_by=dt.date.fromisoformat(review_by) if review_by else None,
     )
 
 
@@ -83,6 +86,7 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
     d = entry.to_dict()
     d.pop("id")
     d["reviewed"] = entry.reviewed
+    d["review_by"] = entry.review_by
     return d
 
 

@@ -26,14 +26,14 @@ def load_holidays(path: Path) -> frozenset[dt.date]:
     if not path.exists():
         return frozenset()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or []  # strings, parsed below
     except yaml.YAMLError as e:
         logger.warning("%s cannot be read (%s): no public holidays are known", path, e)
         return frozenset()
     days = set()
     for item in data if isinstance(data, list) else []:
         try:
-            days.add(item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item)))
+            days.add(dt.date.fromisoformat(str(item).strip()))
         except ValueError:
             logger.warning("%s: %r is not a date (YYYY-MM-DD): skipped", path, item)
     return frozenset(days)

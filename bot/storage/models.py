@@ -52,6 +52,7 @@ class KbEntry(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    review_by: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # facts to check again by then
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
     # A pending edit of a published entry: {"group": ..., "entry": Entry.to_dict()}. The

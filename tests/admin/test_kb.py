@@ -149,7 +149,8 @@ async def test_export_and_import_round_trip_in_every_format(client: Client, assi
     header = [cell.value for cell in sheet[1]]
     for row in sheet.iter_rows(min_row=2):
         if row[header.index("id")].value == "vneid-la-gi":
-            row[header.index("answer")].value = "VNeID là ứng dụng định danh điện tử của Bộ Công an (đã sửa qua Excel)."
+            # The same numbers as the English answer (mức 1, mức 2), or the content checks refuse it.
+            row[header.index("answer")].value = "VNeID là ứng dụng định danh điện tử của Bộ Công an, có mức 1 và mức 2 (đã sửa qua Excel)."
     out = io.BytesIO()
     book.save(out)
     r = await c.post("/admin/kb/import", data={"csrftoken": csrf_of(c)},
@@ -177,3 +178,22 @@ async def test_import_refuses_invalid_files_and_loads_nothing(client: Client, as
     assert r.status_code == 400 and "pillar must be one of" in r.text
     r = await c.post("/admin/kb/import", data={"csrftoken": csrf_of(c)}, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
     assert r.status_code == 400 and "chỉ nhận" in r.text
+
+
+async def test_review_by_in_the_form_the_list_and_the_home_page(client: Client) -> None:
+    # Entries whose facts change carry a date by which an editor must check them again.
+    c = await client("editor")
+    r = await save(c, review_by="soon")
+    assert r.status_code == 400 and "hạn rà soát lại cần dạng YYYY-MM-DD" in r.text
+    assert (await save(c, review_by="2026-10-01")).status_code == 303  # past on the tests' clock (18/11/2026)
+    r = await c.get("/admin/kb/muon-may-tinh-bang/edit")
+    assert 'name="review_by"' in r.text and 'value="2026-10-01"' in r.text
+    r = await c.get("/admin/kb", params={"review": "due"})
+    assert "muon-may-tinh-bang" in r.text and "vneid-la-gi" not in r.text and "⚠ 2026-10-01" in r.text
+    home = await c.get("/admin/")
+    assert home.status_code == 200 and "Mục cần rà soát lại (1)" in home.text and "muon-may-tinh-bang" in home.text
+    leader = await client("team-leader")  # the list is for the knowledge base's editors
+    home = await leader.get("/admin/")
+    assert home.status_code == 200 and "Mục cần rà soát lại" not in home.text
+    assert (await save(c, original="muon-may-tinh-bang", review_by="2027-06-30")).status_code == 303
+    assert "Mục cần rà soát lại" not in (await c.get("/admin/")).text

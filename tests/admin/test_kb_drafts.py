@@ -20,7 +20,8 @@ pytestmark = pytest.mark.asyncio
 
 ENTRY = "vneid-la-gi"
 QUESTION = "vneid là gì"
-NEW_TEXT = "VNeID là ứng dụng định danh điện tử quốc gia (câu trả lời mới, đã duyệt)."
+# The same numbers as the English answer (levels 1 and 2), or the content checks refuse it.
+NEW_TEXT = "VNeID là ứng dụng định danh điện tử quốc gia, có mức 1 và mức 2 (câu trả lời mới, đã duyệt)."
 
 
 async def ask(assistant: Assistant, text: str = QUESTION) -> str:

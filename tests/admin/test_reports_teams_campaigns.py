@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import insert, select
 
+from bot import clock
 from bot.app import Assistant
 from bot.campaigns import service
 from bot.storage.models import AuditLog, Campaign, QuestionLog, Resident, Subscription, Team, TeamInvite
@@ -41,6 +42,18 @@ async def test_report_page_shows_the_figures_and_escapes_resident_text(client: C
     assert js.status_code == 200 and "Chart.js v4.6.1" in js.text[:200]
     one = await c.get("/admin/reports?from=2025-12-01&to=2026-05-31&area=a1")
     assert '<strong id="fig-questions">4</strong>' in one.text
+
+
+@pytest.mark.asyncio
+async def test_the_default_report_turns_at_midnight_of_1_december_in_da_nang(client: Client) -> None:
+    c = await client("editor")
+    clock.set_now(dt.datetime(2026, 11, 30, 16, 59), frozen=True)  # 23:59 on 30 November in Đà Nẵng
+    before = (await c.get("/admin/reports")).text
+    assert "Báo cáo năm 2026 (01/12/2025 – 30/11/2026)" in before and "six-month&amp;year=2027" not in before
+    clock.set_now(dt.datetime(2026, 11, 30, 17, 0), frozen=True)  # midnight: 1 December, still 30 November in UTC
+    page = (await c.get("/admin/reports")).text
+    assert "Báo cáo 6 tháng năm 2027 (01/12/2026 – 31/05/2027)" in page
+    assert "six-month&amp;year=2027" in page  # next year's reports can be picked from 1 December
 
 
 @pytest.mark.asyncio

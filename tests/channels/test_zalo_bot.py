@@ -18,7 +18,7 @@ from bot.channels.base import Button, Link, Reply
 from bot.channels.zalo_bot import render
 from bot.services import teams
 from bot.settings import Settings
-from bot.storage.models import Resident
+from bot.storage.models import InboxItem, Resident
 from tests.fakes.zalo_bot_api import FakeZaloBot
 from tests.helpers import free_port, serving
 
@@ -170,6 +170,31 @@ async def test_webhook_secret_is_checked(tmp_path) -> None:  # type: ignore[no-u
             bad = await c.post("/zalo/bot/webhook", content=b"{", headers={"X-Bot-Api-Secret-Token": SECRET})
             assert bad.status_code == 400
         assert fake.webhook == {"url": "https://example.invalid/zalo/bot/webhook", "secret_token": SECRET}
+    finally:
+        await assistant.stop_channels()
+        await assistant.db.dispose()
+        fake.stop()
+
+
+@pytest.mark.asyncio
+async def test_webhook_answers_200_to_an_event_without_a_message_and_ignores_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A platform resends what its webhook refuses: an event we do not handle is acknowledged."""
+    fake = FakeZaloBot().start()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}", zalo_bot_token=fake.token,
+                        zalo_bot_api_base_url=fake.base_url, zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
+                        zalo_bot_webhook_secret=SECRET)
+    assistant = await prepare(settings)
+    await assistant.start_channels()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
+            headers = {"X-Bot-Api-Secret-Token": SECRET}
+            for body in ({"event_name": "message.unsupported.received"}, {"ok": True, "result": {"event_name": "x"}},
+                         {"ok": True, "result": {"message": "not an object"}}, [1, 2]):
+                r = await c.post("/zalo/bot/webhook", json=body, headers=headers)
+                assert r.status_code == 200, body
+        async with assistant.db.engine.connect() as conn:
+            assert (await conn.execute(select(InboxItem.id))).first() is None  # nothing stored, nothing answered
+        assert not fake.sent()
     finally:
         await assistant.stop_channels()
         await assistant.db.dispose()

@@ -117,14 +117,16 @@ def test_signature_is_plain_sha256_of_app_id_body_timestamp_and_key() -> None:
     assert check_signature(expected, "123", body + b" ", "1700000000000", "key", now=now) == "bad signature"
     assert check_signature(expected.replace("mac=", ""), "123", body, "1700000000000", "key", now=now) == "bad signature"
     assert check_signature("", "123", body, "1700000000000", "key", now=now) == "no signature"
-    assert check_signature(expected, "123", body, "1700000000000", "key", now=now + dt.timedelta(hours=1)) == "old timestamp"
+    assert check_signature(expected, "123", body, "1700000000000", "key", now=now + dt.timedelta(hours=2)) is None  # a redelivery
+    assert check_signature(expected, "123", body, "1700000000000", "key", now=now + dt.timedelta(hours=25)) == "old timestamp"
+    assert check_signature(expected, "123", body, "1700000000000", "key", now=now - dt.timedelta(minutes=11)) == "timestamp in the future"
 
 
 @pytest.mark.asyncio
 async def test_bad_old_or_foreign_events_are_refused_and_copies_answered_once(oa: OA) -> None:
     fake = oa.fake
     assert await fake.event("user_send_text", USER, "vneid là gì", bad_signature=True) == 403
-    assert await fake.event("user_send_text", USER, "vneid là gì", age_ms=3_600_000) == 403  # replayed an hour later
+    assert await fake.event("user_send_text", USER, "vneid là gì", age_ms=25 * 3_600_000) == 403  # replayed a day later
     foreign = fake.build_event("user_send_text", USER, "vneid là gì")
     foreign["app_id"] = "999"
     assert await fake.event("user_send_text", USER, event=foreign) == 403
@@ -364,12 +366,20 @@ def test_promotions_wait_for_the_morning() -> None:
 
 
 @pytest.mark.asyncio
-async def test_rate_limits_are_retried_for_replies_and_deferred_for_campaigns(oa: OA) -> None:
+async def test_rate_limits_are_waited_out_as_zalo_asks_for_replies_and_deferred_for_campaigns(oa: OA) -> None:
     fake, ch = oa.fake, oa.channel
-    fake.fail("cs", -32)
-    fake.fail("cs", 429, http_status=429)
-    answer = await oa.say("vneid là gì")  # two refusals, then delivered
-    assert "Bộ Công an" in joined(answer)
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:  # the channel's waits, recorded instead of slept
+        waits.append(seconds)
+
+    ch.sleep = record
+    fake.fail("cs", -32)  # no Retry-After: the limit counts per minute
+    answer = await oa.say("vneid là gì")
+    assert "Bộ Công an" in joined(answer) and waits == [60.0]  # not 1 s and 2 s: Zalo would refuse again
+    fake.fail("cs", 429, http_status=429)  # Retry-After: 1
+    await oa.say("cảm ơn")
+    assert waits == [60.0, 1.0]
     assert [f[2] for f in fake.failed if f[1] == USER][:2] == [-32, 429]
     await add_resident(oa.assistant.db, "limited", utcnow(), False)
     fake.user("limited").last_interaction_ms = fake.now_ms()
@@ -404,7 +414,9 @@ async def test_a_campaign_goes_out_by_the_rules_and_pauses_when_the_oa_is_out_of
 
 def test_render_buttons_links_and_long_lists() -> None:
     message, numbered = render(Reply("Chọn:", buttons=(Button("A", "e:a"),)))
-    assert message["attachment"]["payload"]["buttons"][0] == {"type": "oa.query.hide", "title": "A", "payload": "cds:e:a"}
+    # The official SDK's text with buttons: attachment {type: template, payload: {buttons}}, no template_type.
+    assert message == {"text": "Chọn:", "attachment": {"type": "template", "payload": {
+        "buttons": [{"type": "oa.query.hide", "title": "A", "payload": "cds:e:a"}]}}}
     assert numbered == []
     many = Reply("Chọn:", buttons=tuple(Button(str(i), f"m:{i}") for i in range(7)))
     message, numbered = render(many)
@@ -428,3 +440,110 @@ async def test_readyz_shows_a_failing_token_refresh(oa: OA) -> None:
         body = (await c.get("/readyz")).json()
     assert body["checks"]["zalo_oa_token"].startswith("refresh failing") and body["status"] == "not ready"
     assert oa.fake.app_secret not in str(body)
+
+
+# -- what Zalo's servers expect (issue 25) ----------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_fake_refuses_a_button_template_type_and_takes_the_sdk_shape(oa: OA) -> None:
+    """A text with buttons has no template_type (official PHP SDK); "button" is refused."""
+    fake = oa.fake
+    fake.user(USER).last_interaction_ms = fake.now_ms()
+    access, _ = fake.issue_tokens()
+    button = {"type": "oa.query.hide", "title": "A", "payload": "cds:e:a"}
+    shapes = {
+        "ours": render(Reply("Chọn:", buttons=(Button("A", "e:a"),)))[0],
+        "template_type button": {"text": "Chọn:", "attachment": {"type": "template", "payload": {
+            "template_type": "button", "buttons": [button]}}},
+        "six buttons": {"text": "Chọn:", "attachment": {"type": "template", "payload": {"buttons": [button] * 6}}},
+        "unknown button type": {"text": "Chọn:", "attachment": {"type": "template", "payload": {
+            "buttons": [{**button, "type": "postback"}]}}},
+    }
+    codes = {}
+    async with httpx.AsyncClient(base_url=fake.base_url) as client:
+        for name, message in shapes.items():
+            r = await client.post("/v3.0/oa/message/cs", headers={"access_token": access},
+                                  json={"recipient": {"user_id": USER}, "message": message})
+            codes[name] = r.json()["error"]
+    assert codes == {"ours": 0, "template_type button": -201, "six buttons": -201, "unknown button type": -201}
+    refused = len(fake.failed)
+    answer = await oa.say("vneid la gi")  # end to end: the reply with buttons is accepted
+    assert buttons(answer) and len(fake.failed) == refused
+
+
+@pytest.mark.asyncio
+async def test_zalo_redelivering_an_unanswered_event_hours_later_is_answered_once(oa: OA) -> None:
+    fake = oa.fake
+    webhook = fake.webhook_url
+    fake.webhook_url = f"http://127.0.0.1:{free_port()}/zalo/oa/webhook"  # the assistant is down
+    assert await fake.event("user_send_text", USER, "vneid là gì") == 0
+    for _ in range(3):  # Zalo retries after 30 s, 5 min and 15 min: still down
+        assert await fake.redeliver() == [0]
+    fake.webhook_url = webhook  # back up 50 minutes after the message; Zalo retries after 30 more
+    assert await fake.redeliver() == [200]
+    await oa.wait_for(USER, 1)
+    assert "Bộ Công an" in joined([m.message for m in fake.messages(USER)])
+    raw, headers, _ = fake.unanswered[0] if fake.unanswered else (None, None, None)
+    assert raw is None  # answered: Zalo stops
+    # A copy of an event already answered (Zalo retried after a slow answer) is not answered again.
+    event = fake.build_event("user_send_text", USER, "cảm ơn", age_ms=2 * 3_600_000)
+    assert await fake.event("user_send_text", USER, event=event, copies=2) == 200
+    await oa.wait_for(USER, 2)
+    await asyncio.sleep(0.3)
+    assert len(fake.messages(USER)) == 2 and oa.channel.refused == 0
+
+
+@pytest.mark.parametrize("code", [-204, -205, -209, -212, -219])
+@pytest.mark.asyncio
+async def test_an_oa_or_app_disabled_pauses_the_campaign_and_shows_on_readyz(oa: OA, code: int) -> None:
+    db, fake, ch = oa.assistant.db, oa.fake, oa.channel
+    for i in range(3):
+        await add_resident(db, f"h{i}", utcnow() - dt.timedelta(hours=1), False)
+        fake.user(f"h{i}").last_interaction_ms = fake.now_ms()
+    fake.fail("cs", code, times=100)
+    campaign = await service.create(db, "Thông báo", channels=["zalo_oa"], now=True)
+    await Sender(db, {"zalo_oa": ch.deliver}, {"zalo_oa": 50.0}).run_once()
+    assert (await service.status(db, campaign))["state"] == "paused"
+    counts = await outbox.counts(db, campaign)
+    # Nothing failed: sent after an operator resumes (the app's own sender may hold rows mid-batch).
+    assert counts["queued"] + counts["sending"] == 3 and counts["failed"] == 0
+    app = create_app(oa.assistant.settings, oa.assistant)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/readyz")
+        assert r.status_code == 503 and r.json()["checks"]["zalo_oa_sending"].startswith(f"halted: {code} ")
+        fake.faults.clear()  # the operator fixed the app in the developer console
+        assert (await ch.deliver("h0", Reply("Thông báo"))).outcome == Outcome.SENT
+        assert (await c.get("/readyz")).json()["checks"]["zalo_oa_sending"] == "ok"
+
+
+@pytest.mark.asyncio
+async def test_a_reply_that_timed_out_is_sent_again_once_at_most(oa: OA) -> None:
+    """A timeout after the request went out may mean Zalo delivered it: one more try, never two."""
+    fake, ch = oa.fake, oa.channel
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    ch.sleep = record
+    fake.user(USER).last_interaction_ms = fake.now_ms()
+    fake.fail("cs", 408, times=5, http_status=408)  # what the client reports for a read timeout
+    assert not await ch.send(USER, Reply("Thông báo"))
+    assert len([f for f in fake.failed if f[1] == USER]) == 2 and len(waits) == 1
+
+
+def test_the_home_page_carries_zalos_domain_verification_tag(settings: Settings) -> None:
+    """Zalo verifies the domain of an OA app by a meta tag on the site's home page."""
+    from starlette.testclient import TestClient
+
+    code = "SeEEB8ES51jdZCu-hOfK5MQ3rGw_AyW9"
+    with TestClient(create_app(settings.model_copy(update={"zalo_site_verification": code}))) as client:
+        page = client.get("/")
+    head = page.text.split("</head>")[0]
+    assert page.status_code == 200 and f'<meta name="zalo-platform-site-verification" content="{code}">' in head
+    assert 'aria-live="polite"' in page.text  # still the web chat
+    with TestClient(create_app(settings)) as client:
+        assert "zalo-platform-site-verification" not in client.get("/").text  # not set: no tag
+    with pytest.raises(ValueError, match="ZALO_SITE_VERIFICATION"):
+        Settings(zalo_site_verification='"><script>alert(1)</script>')

@@ -4,20 +4,31 @@ It stands in for Telegram's servers only. python-telegram-bot talks to it throug
 `base_url=http://127.0.0.1:PORT/bot`; tests drive it through `FakeTelegram`:
 - `message(user, text)`, `callback(user, data)`, `photo(user)`, ... queue updates that
   `getUpdates` (long polling) hands out, or that `post_webhook` delivers;
-- `fail(method, code, description, times=1, chat_id=None, retry_after=None)` scripts
-  errors (429 with `retry_after`, 403 blocked, 400 chat not found, 5xx);
+- `fail(method, code, description, times=1, chat_id=None, retry_after=None, raw=None)`
+  scripts errors (429 with `retry_after`, 403 blocked, 400 chat not found, 5xx, 401, 409,
+  or a `raw` body that is not JSON);
+- `migrate(chat_id, new_chat_id)`: the group became a supergroup (400 with
+  `parameters.migrate_to_chat_id`, as the Bot API's ResponseParameters describe);
 - `slow(method, seconds)` delays answers;
 - `sent(chat_id)` / `calls(method)` read back what the bot sent.
 Methods: getMe, getUpdates, sendMessage, editMessageText, answerCallbackQuery,
 setMyCommands, setWebhook, deleteWebhook, getWebhookInfo, sendChatAction.
 Control routes (for a bot in another process): POST /_inject, GET /_sent, POST /_fail.
+
+Refused as the real server refuses them (each rule in `_refusal` cites its source), so a
+malformed message fails here as it would in production, with Telegram's 400 and
+description: an empty or too long text, HTML that is not Telegram's HTML, a caption over
+1,024 characters, callback data outside 1-64 bytes, a migrated chat, a webhook secret
+outside 1-256 of `A-Z a-z 0-9 _ -`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,13 +36,33 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes import epoch_seconds
 from tests.fakes.loopback import LoopbackServer
 
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Trợ lý CĐS", "username": "cdsdanang_bot"}
+SENDS = ("sendMessage", "sendPhoto", "editMessageText")
+# Bot API, Formatting options > HTML style: the tags Telegram understands.
+HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "tg-emoji",
+             "code", "pre", "blockquote"}
+
+
+def _html_text(text: str) -> tuple[str, str]:
+    """The visible text of a Telegram-HTML message, and why it cannot be parsed ("" if it can)."""
+    visible: list[str] = []
+    for m in re.finditer(r"<[^>]*>?|[^<]+", text):
+        piece = m.group()
+        if piece.startswith("<"):
+            name = re.match(r"</?\s*([A-Za-z][A-Za-z0-9-]*)", piece)
+            offset = len(text[:m.start()].encode())
+            if name is None or name.group(1).lower() not in HTML_TAGS or not piece.endswith(">"):
+                tag = name.group(1) if name else piece[1:2]
+                return "", f'Unsupported start tag "{tag}" at byte offset {offset}'
+        else:
+            visible.append(html.unescape(piece))
+    return "".join(visible), ""
 
 
 @dataclass
@@ -42,6 +73,7 @@ class Fault:
     times: int
     chat_id: str | None = None
     retry_after: int | None = None
+    raw: str | None = None  # a body that is not JSON (PTB raises a plain TelegramError)
 
 
 @dataclass
@@ -51,6 +83,7 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
+    migrated: dict[str, int] = field(default_factory=dict)  # group chat id -> its supergroup's id
     rate: float = 0.0  # sendMessage calls allowed per second (0: no limit); above it: 429 retry_after 1
     window: list[float] = field(default_factory=list)
     confirmed: int = 0  # highest offset a getUpdates call confirmed
@@ -178,9 +211,15 @@ class FakeTelegram(LoopbackServer):
     # -- scripting and reading back ------------------------------------------------------
 
     def fail(self, method: str, code: int, description: str, times: int = 1, chat_id: int | None = None,
-             retry_after: int | None = None) -> None:
+             retry_after: int | None = None, raw: str | None = None) -> None:
         with self.lock:
-            self.state.faults.append(Fault(method, code, description, times, str(chat_id) if chat_id else None, retry_after))
+            self.state.faults.append(Fault(method, code, description, times, str(chat_id) if chat_id else None,
+                                           retry_after, raw))
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        """The group `chat_id` was upgraded to a supergroup: sends to it are refused from now on."""
+        with self.lock:
+            self.state.migrated[str(chat_id)] = new_chat_id
 
     def slow(self, method: str, seconds: float) -> None:
         with self.lock:
@@ -221,12 +260,19 @@ class FakeTelegram(LoopbackServer):
             await asyncio.sleep(delay)
         fault = self._fault_for(method, params)
         if fault is not None:
+            with self.lock:
+                self.state.calls.append((time.monotonic(), method + ":failed", params))
+            if fault.raw is not None:
+                return Response(fault.raw, status_code=fault.code, media_type="text/html")
             body: dict[str, Any] = {"ok": False, "error_code": fault.code, "description": fault.description}
             if fault.retry_after is not None:
                 body["parameters"] = {"retry_after": fault.retry_after}
-            with self.lock:
-                self.state.calls.append((time.monotonic(), method + ":failed", params))
             return JSONResponse(body, status_code=fault.code)
+        refused = self._refusal(method, params)
+        if refused is not None:
+            with self.lock:
+                self.state.calls.append((time.monotonic(), method + ":refused", params))
+            return refused
         if method == "getUpdates":
             return self._ok(await self._get_updates(params))
         if method == "sendMessage" and self.state.rate:
@@ -271,6 +317,48 @@ class FakeTelegram(LoopbackServer):
             return self._ok({"url": self.state.webhook.get("url", ""), "has_custom_certificate": False,
                              "pending_update_count": self.pending()})
         return self._ok(True)
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> JSONResponse | None:
+        """What the real Bot API refuses, with its status and description (None: accepted)."""
+        def bad(description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
+            body: dict[str, Any] = {"ok": False, "error_code": 400, "description": "Bad Request: " + description}
+            if parameters:
+                body["parameters"] = parameters
+            return JSONResponse(body, status_code=400)
+
+        chat = str(params.get("chat_id"))
+        if method in SENDS and chat in self.state.migrated:
+            # Bot API, ResponseParameters: "migrate_to_chat_id: The group has been migrated to a
+            # supergroup with the specified identifier" (description as tdlib/telegram-bot-api sends it).
+            return bad("group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": self.state.migrated[chat]})
+        if method in SENDS:
+            field_name, limit = ("caption", 1024) if method == "sendPhoto" else ("text", 4096)
+            raw = params.get(field_name)
+            visible = str(raw or "")
+            if params.get("parse_mode") == "HTML" and raw is not None:
+                # Bot API, Formatting options > HTML style: only the listed tags are supported, and
+                # every "<" that is not part of a tag must be written "&lt;".
+                visible, problem = _html_text(str(raw))
+                if problem:
+                    return bad(f"can't parse entities: {problem}")
+            if method == "sendMessage" and not visible.strip():
+                # Bot API, sendMessage: text is required, "1-4096 characters after entities parsing".
+                return bad("message text is empty")
+            if len(visible) > limit:
+                # Bot API, sendMessage (text 1-4096) and sendPhoto (caption 0-1024 characters).
+                return bad("message is too long" if field_name == "text" else "message caption is too long")
+            for row in (params.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    data = button.get("callback_data")
+                    # Bot API, InlineKeyboardButton: callback_data is "1-64 bytes".
+                    if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                        return bad("BUTTON_DATA_INVALID")
+        if method == "setWebhook" and "secret_token" in params:
+            # Bot API, setWebhook: secret_token is "1-256 characters. Only characters A-Z, a-z,
+            # 0-9, _ and - are allowed" (the description here is ours: not confirmed).
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(params["secret_token"])):
+                return bad("secret token contains unallowed characters")
+        return None
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

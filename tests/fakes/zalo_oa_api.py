@@ -11,7 +11,16 @@ for Zalo only), following `shared/reference/zalo-api.md` §2 and §4:
 - `GET /v3.0/oa/user/detail`, `POST /v3.0/oa/quota/message`.
 - Webhook delivery: `event(...)` POSTs a signed event (`mac=` + sha256(app_id + body +
   timestamp + OA secret key)) to the assistant, with options for a bad signature, an old
-  timestamp or a second copy.
+  timestamp or a second copy. An event the webhook did not answer with 200 (an error, or
+  the assistant down) is kept, and `redeliver()` sends the very same bytes again at
+  Zalo's next retry time (`REDELIVERY`), moving the test clock there.
+
+Refused as Zalo refuses (each rule in `_refusal` cites its source): a consultation text
+outside 1-2,000 characters; a template with a `template_type` Zalo does not have (a
+text with buttons carries none); more than five buttons, a button of an unknown type, a
+title over 100 or a query payload over 1,000 characters (-201); the error codes a test
+scripts with `fail(kind, code)` (-32 with X-RateLimit headers, -204, -205, -209, -212,
+-219, -211, ...).
 
 Control from tests, as methods and as HTTP routes under `/__fake__/`: inject events,
 set faults, move the clock, read what was sent.
@@ -20,6 +29,7 @@ set faults, move the clock, read what was sent.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -35,10 +45,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot import clock
 from tests.fakes import epoch_seconds
 from tests.fakes.loopback import LoopbackServer
 
 DAY_MS = 86_400_000
+#: When Zalo sends an unanswered event again: seconds after the previous attempt. From
+#: developers.zalo.me "Webhook > Tổng quan" as a third-party synthesis quotes it
+#: (github.com/hoangnd25/monorepo wip/zalo-platform-integration.md, "Webhook Retry
+#: Behavior"): 30 s, 5 min, 15 min, 30 min, 1 h (about 1.8 h in all), then the webhook is
+#: disabled. Sources disagree on the schedule (shared/reference/zalo-api.md §2.6).
+REDELIVERY = (30, 300, 900, 1800, 3600)
+#: Consultation templates (developers.zalo.me "Gửi tin Tư vấn"; the official PHP SDK's
+#: MessageBuilder builds media and list; request_user_info per the redai SDK's examples).
+#: A text with buttons has no template_type at all (MessageBuilder, type "text").
+TEMPLATE_TYPES = {"media", "list", "request_user_info"}
+#: Button types (MessageBuilder buildAction*; redai SDK docs/BUTTON_TYPES_GUIDE.md).
+BUTTON_TYPES = {"oa.open.url", "oa.query.show", "oa.query.hide", "oa.open.phone", "oa.open.sms"}
 
 
 @dataclass
@@ -78,7 +101,8 @@ class FakeZaloOA(LoopbackServer):
         self.rate_per_minute = 4000
         self._window: list[float] = []
         self.webhook_url = ""
-        self.deliveries: list[tuple[int, float]] = []  # (status, seconds) of webhook calls
+        self.deliveries: list[tuple[int, float]] = []  # (status, seconds) of webhook calls; 0: unreachable
+        self.unanswered: list[tuple[bytes, dict[str, str], int]] = []  # (body, headers, retries so far)
         self._ids = itertools.count(1)
         self.port = 0
         self.app = Starlette(routes=[
@@ -174,14 +198,41 @@ class FakeZaloOA(LoopbackServer):
         headers = {"Content-Type": "application/json",
                    "X-ZEvent-Signature": self.sign(raw, event, "wrong-key" if bad_signature else None)}
         status = 0
-        async with httpx.AsyncClient(timeout=10) as client:
-            for _ in range(copies):
-                started = time.monotonic()
-                r = await client.post(self.webhook_url, content=raw, headers=headers)
-                status = r.status_code
-                with self.lock:
-                    self.deliveries.append((status, time.monotonic() - started))
+        for _ in range(copies):
+            status = await self._post_event(raw, headers)
+        if status != 200:
+            with self.lock:
+                self.unanswered.append((raw, headers, 0))
         return status
+
+    async def _post_event(self, raw: bytes, headers: dict[str, str]) -> int:
+        started = time.monotonic()
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                status = (await client.post(self.webhook_url, content=raw, headers=headers)).status_code
+        except httpx.HTTPError:
+            status = 0  # the assistant is down
+        with self.lock:
+            self.deliveries.append((status, time.monotonic() - started))
+        return status
+
+    async def redeliver(self) -> list[int]:
+        """Zalo's next retry of every unanswered event: the clock moves on by the next delay
+        of `REDELIVERY` and the same bytes (same timestamp, same signature) are POSTed again.
+        Statuses of the calls; events still unanswered wait for the next retry."""
+        with self.lock:
+            pending, self.unanswered = self.unanswered, []
+        if not pending:
+            return []
+        clock.advance(dt.timedelta(seconds=REDELIVERY[min(pending[0][2], len(REDELIVERY) - 1)]))
+        statuses = []
+        for raw, headers, tries in pending:
+            status = await self._post_event(raw, headers)
+            statuses.append(status)
+            if status != 200 and tries + 1 < len(REDELIVERY):
+                with self.lock:
+                    self.unanswered.append((raw, headers, tries + 1))
+        return statuses
 
     # -- API ---------------------------------------------------------------------------
 
@@ -240,6 +291,9 @@ class FakeZaloOA(LoopbackServer):
                     self.failed.append((kind, user_id, f[1]))
                     if f[3] != 200:
                         return JSONResponse({"error": f[1], "message": "fault"}, status_code=f[3], headers={"Retry-After": "1"})
+                    if f[1] == -32:  # "Giới hạn tốc độ API": -32 with the X-RateLimit headers (reference §2.8)
+                        return self._error(-32, "Exceed rate limit", {"X-RateLimit-Limit": str(self.rate_per_minute),
+                                                                       "X-RateLimit-Remain": "0"})
                     return self._error(f[1], "fault")
         code = self._refusal(kind, user_id, message)
         if code:
@@ -260,9 +314,15 @@ class FakeZaloOA(LoopbackServer):
             return -227
         if kind == "cs":
             text = message.get("text")
-            payload = (message.get("attachment") or {}).get("payload") or {}
-            if not isinstance(text, str) or not 1 <= len(text) <= 2000 or len(payload.get("buttons", [])) > 5:
+            attachment = message.get("attachment")
+            # "Gửi tin Tư vấn dạng văn bản": text of at most 2,000 characters (reference §2.4).
+            if attachment is None and (not isinstance(text, str) or not 1 <= len(text) <= 2000):
                 return -201
+            if attachment is not None and (refused := self._attachment_refusal(text, attachment)):
+                return refused
+            if self.now_ms() - u.last_interaction_ms > 7 * DAY_MS:
+                return -230
+            return 0
             if self.now_ms() - u.last_interaction_ms > 7 * DAY_MS:
                 return -230
             return 0
@@ -278,6 +338,39 @@ class FakeZaloOA(LoopbackServer):
                 return -218
             with self.lock:
                 u.promotions_today += 1
+        return 0
+
+    @staticmethod
+    def _attachment_refusal(text: Any, attachment: Any) -> int:
+        """-201 (invalid parameter, reference §2.8) for an attachment Zalo would refuse."""
+        if not isinstance(attachment, dict) or attachment.get("type") != "template":
+            return -201
+        payload = attachment.get("payload")
+        if not isinstance(payload, dict):
+            return -201
+        template = payload.get("template_type")
+        if template is None:
+            # A text with buttons (official PHP SDK, MessageBuilder type "text"): the text, then
+            # 1-5 buttons (MessageBuilder refuses a sixth); each of a known type with a title
+            # of at most 100 characters; a query payload of at most 1,000 characters
+            # (redai SDK docs/BUTTON_TYPES_GUIDE.md).
+            buttons = payload.get("buttons")
+            if not isinstance(text, str) or not 1 <= len(text) <= 2000:
+                return -201
+            if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
+                return -201
+            for b in buttons:
+                if not isinstance(b, dict) or b.get("type") not in BUTTON_TYPES:
+                    return -201
+                if not isinstance(b.get("title"), str) or not 1 <= len(b["title"]) <= 100:
+                    return -201
+                if b["type"].startswith("oa.query.") and (not isinstance(b.get("payload"), str) or len(b["payload"]) > 1000):
+                    return -201
+            return 0
+        if template not in TEMPLATE_TYPES or not payload.get("elements"):
+            return -201  # e.g. "button": Zalo has no such template (a text with buttons carries none)
+        if len(payload.get("buttons") or []) > 5:
+            return -201
         return 0
 
     async def _user_detail(self, request: Request) -> JSONResponse:

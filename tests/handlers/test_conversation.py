@@ -220,3 +220,16 @@ async def test_subscribe_with_consent_then_unsubscribe(bot: Assistant) -> None:
     assert "chưa đăng ký" in texts(await send(bot, btn="u:off"))
     again = await send(bot, btn="d:all")
     assert "Tất cả" in " ".join(b.label for r in again for b in r.buttons)
+
+
+@pytest.mark.asyncio
+async def test_the_privacy_answer_states_the_live_retention_setting(settings) -> None:  # type: ignore[no-untyped-def]
+    # The answer says {retention}; what the resident reads comes from the running Settings.
+    assistant = await prepare(settings.model_copy(update={"question_retention_days": 30}))
+    try:
+        by_menu = texts(await send(assistant, btn="e:quyen-rieng-tu-bot"))
+        assert "tối đa 30 ngày" in by_menu and "{" not in by_menu and "365" not in by_menu
+        asked = texts(await send(assistant, "trợ lý lưu dữ liệu của tôi bao lâu", user="u2"))
+        assert "tối đa 30 ngày" in asked
+    finally:
+        await assistant.db.dispose()
