@@ -24,7 +24,6 @@ __all__ = ["register", "score"]
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import CliError
     from bot.scamcheck import default_checker
 
     checker = default_checker(settings.knowledge_dir)
@@ -33,7 +32,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
-            raise CliError(f"Không đọc được tệp {path} (cannot read): {exc.strerror}") from exc
+            raise ValueError(f"Không đọc được tệp {path} (cannot read): {exc.strerror}") from exc
         rows = []
         for n, line in enumerate(lines, 1):
             if not line.strip():
@@ -43,7 +42,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
                 if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                     raise ValueError
             except ValueError as exc:
-                raise CliError(f"{path}, dòng {n}: cần một đối tượng JSON có \"text\" (line {n}: need a JSON object with \"text\")") from exc
+                raise ValueError(f"{path}, dòng {n}: cần một đối tượng JSON có \"text\" (line {n}: need a JSON object with \"text\")") from exc
             rows.append(row)
         print(score(rows, checker, misses=args.misses))
         return 0
@@ -67,7 +66,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
         return 1 if failures else 0
     if not args.text:
-        raise CliError("Cần một tin nhắn, --jsonl hoặc --score TỆP (give a message, --jsonl or --score FILE).")
+        raise ValueError("Cần một tin nhắn, --jsonl hoặc --score TỆP (give a message, --jsonl or --score FILE).")
     from bot.handlers.scamcheck import render
     from bot.text import looks_english
 

@@ -22,9 +22,7 @@ __all__ = ["ROUTES", "NAV"]
 
 @require(CITY)
 async def scam_week(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
-    a = assistant(request)
+    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
     try:
         day = dt.date.fromisoformat(request.query_params.get("week", ""))
     except ValueError:

@@ -18,9 +18,7 @@ __all__ = ["ROUTES", "NAV"]
 
 @require(CITY)
 async def scam_lists(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
-    a = assistant(request)
+    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
     files = scamlists.file_lists(a.settings.knowledge_dir)
     saved = await scamlists.saved_lists(a.db)
     lists = [{"name": name, "title": title, "items": list(saved[name].items) if name in saved else files[name],
@@ -31,9 +29,7 @@ async def scam_lists(request: Request, user: User) -> Response:
 
 @require(CITY)
 async def scam_list_save(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
-    a = assistant(request)
+    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
     name = request.path_params["list_name"]
     form = await request.form()
     items = str(form.get("items", "")).splitlines()
