@@ -34,8 +34,9 @@ _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only bef
 )
 # "đã được chuyển vào tài khoản": a report of what was done, not a request.
 _DONE = re.compile(r"(?<!\w)(?:đã|được|vừa|da|duoc|has been|was|were|have been)\s*$")
+_IF_NOT = re.compile(r"(?<!\w)(?:neu|nếu|if you)\s+(?:khong|không|ko|k|don'?t|do not)(?!\w)")
 # "chuyển cho mẹ 3 triệu rồi nha": done already ("rồi" closing the clause, not "then").
-_DONE_AFTER = re.compile(r"[\W_]*(?:[^\W_]+[\W_]+){0,2}?(?:roi|xong)(?:[\W_]+(?:nha|nhe|nhen|do|a|day|ma|ne|ha)(?!\w)|[\W_]*$|[^\w ])")
+_DONE_AFTER = re.compile(r"[\W_]*(?:[^\W_]+[\W_]+){0,7}?(?:roi|xong|cam on)(?:[\W_]+(?:nha|nhe|nhen|do|a|day|ma|ne|ha)(?!\w)|[\W_]*$|[^\w ])")
 _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
     r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
 )
@@ -48,7 +49,8 @@ _REQUEST = re.compile(
     r"tap|visit|verify|confirm|download|install|transfer|send|reply|muon|vay)(?!\w)"
 )
 _THREAT = re.compile(r"(?<!\w)(?:khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
-                     r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|"
+                     r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|ha muc|bi ha|khoi phuc|het hieu luc|ngung cap|"
+                     r"truc loi|xet xu|duong day|qua han|"
                      r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud|laundering|criminal|involved)")
 _WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -131,7 +133,7 @@ def _expand(pattern: str, words: dict[str, str]) -> str:
 
 def _to_regex(expanded: str) -> str:
     expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
-    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*+")
+    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*")
     return r"(?<!\w)(?:" + expanded + r")(?!\w)"
 
 
@@ -333,7 +335,10 @@ class Checker:
         claim_and_threat = claims and threat and (has_number or bool(_REQUEST.search(folded)))
         if not real and not unofficial and not extra and not claim_and_threat:
             found = {}  # who it claims to be, or haste, is no sign by itself (but both together, with a number to call, are)
-        score = sum(SIGNS[s].weight for s in found) + (1 if unofficial else 0)
+        # Who it claims to be and haste add 1 at most: a scam verdict needs real evidence.
+        context = len(found.keys() & CONTEXT)
+        score = sum(SIGNS[s].weight for s in found if s not in CONTEXT) + min(context, 2 if claim_and_threat else 1) \
+            + (1 if unofficial else 0)
         question = "?" in text or next(iter(_matches(self.question, folded, starts)), None) is not None
         if extra or any(s in STRONG for s in found) or score >= 4:
             verdict = Verdict.SCAM
@@ -370,5 +375,6 @@ class Checker:
         # The sentence the match starts in: a comma inside the match ("không cung cấp thông tin
         # cá nhân, mã OTP") does not cut off the negation before it.
         cut = max((m.end() for m in _BOUNDARY.finditer(before)), default=0)
+        window = _IF_NOT.sub(" ", window)  # "nếu không trả" is a demand, not a negation
         return bool(pattern.search(window[cut:])) or bool(_DONE.search(before[-14:])) or \
-            bool(_DONE_AFTER.match(fold_text(text[pos[end - 1] + 1:pos[end - 1] + 25]) if toned else text[end:end + 24]))
+            bool(_DONE_AFTER.match(fold_text(text[pos[end - 1] + 1:pos[end - 1] + 45]) if toned else text[end:end + 44]))
