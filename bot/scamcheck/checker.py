@@ -193,6 +193,14 @@ def anchors(expanded: str) -> frozenset[str] | None:
         if m is None:
             return None
         rest = alt[m.end():]
+        while rest.startswith(("(?!", "(?=")):  # a lookahead after the word consumes nothing
+            depth, i = 0, 0
+            for i, ch in enumerate(rest):
+                depth += ch == "("
+                depth -= ch == ")"
+                if depth == 0:
+                    break
+            rest = rest[i + 1:]
         if rest and rest[0] not in " )" or rest.startswith(" ?"):
             return None  # the first word is not a whole word ("any ?desk", "khan( cap)?")
         found.add(m.group())
