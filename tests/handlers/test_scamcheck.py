@@ -56,7 +56,7 @@ async def test_the_menu_has_the_check_item(bot: Assistant) -> None:
     assert any("Kiểm tra tin nhắn lạ" in b.label for r in top for b in r.buttons)
     ask = await send(bot, btn="k:start")
     assert "dán" in texts(ask)
-    assert "đáng ngờ" in texts(await send(bot, "Tuyen CTV viec nhe luong cao 500k/ngay"))
+    assert "Dấu hiệu tôi thấy" in texts(await send(bot, "Tuyen CTV viec nhe luong cao 500k/ngay"))
 
 
 @pytest.mark.asyncio
