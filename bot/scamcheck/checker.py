@@ -117,6 +117,24 @@ def aligned_fold(text: str) -> tuple[str, Sequence[int]]:
     return "".join(text[i] for i in pos).translate(_FOLD), pos
 
 
+# Accent-free words that stand for another word when the resident typed marks: the first
+# or last word of a match written so is not what the pattern means.
+_TONED_OTHER = {
+    "gap": {"gặp"}, "tai": {"tại", "tài", "tái"}, "ngay": {"ngày"}, "cho": {"chở", "chờ", "chợ", "chó"},
+    "se": {"sẻ"}, "dang": {"đăng", "đắng"}, "ban": {"bạn", "bàn", "bán"},
+}
+
+
+def _misread(text: str, pos: Sequence[int], m: re.Match[str]) -> bool:
+    words = m.group().split()
+    if not words:
+        return False
+    original = text[pos[m.start()]:pos[m.end() - 1] + 1].lower().split()
+    if not original:
+        return False
+    return any(w in _TONED_OTHER and o in _TONED_OTHER[w] for w, o in ((words[0], original[0]), (words[-1], original[-1])))
+
+
 def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_FOLD)
 
@@ -310,6 +328,8 @@ class Checker:
                     continue
                 if self._to_official_site(text[pos[m.start()]:pos[m.end() - 1] + 1]):
                     continue  # "đăng nhập tại dichvucong.gov.vn" is what the real body says
+                if folded.startswith("chuyen doi", m.start()) or (toned and _misread(text, pos, m)):
+                    continue  # "chuyển đổi số"; "gặp" read as "gấp", "tại" as "tải", "chở" as "cho"
                 first = m
                 break
             if first is not None:
@@ -354,9 +374,11 @@ class Checker:
             verdict = Verdict.SUSPICIOUS
         else:
             verdict = Verdict.NO_SIGNS
-        if verdict == Verdict.SCAM and not unofficial and next(iter(_matches(self.official_channel, folded, starts)), None) \
+        official_channel = next(iter(_matches(self.official_channel, folded, starts)), None) is not None
+        if official_channel and not unofficial and not _PHONE.search(text) \
                 and not found.keys() & {"remote-access-app", "secret-or-dont-tell", "fee-to-receive", "apk-or-unknown-app"}:
-            verdict = Verdict.SUSPICIOUS  # sent to the body's own app, counter or office, with no link elsewhere
+            # Sent to the body's own app, store, counter or office, with no link or mobile number elsewhere: one level down.
+            verdict = Verdict.SUSPICIOUS if verdict == Verdict.SCAM else Verdict.NO_SIGNS
         if question and not links and verdict == Verdict.SCAM:
             verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
         order = list(SIGNS)
