@@ -32,6 +32,13 @@ def use(checker: Checker | None) -> None:
     _active[:] = [checker] if checker is not None else []
 
 
+@functools.lru_cache(maxsize=8)
+def _check(checker: Checker, text: str) -> Result:
+    # The dispatcher asks twice about a pasted message (to route it, then to reply): the
+    # second answer comes from here. Only the last few texts are held, in memory.
+    return checker.check(text)
+
+
 def check(text: str) -> Result:
     """Check one message with the lists in use (the editors', else the files')."""
-    return (_active[0] if _active else default_checker()).check(text)
+    return _check(_active[0] if _active else default_checker(), text)
