@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test setup bench eval clean
+.PHONY: run test lint setup bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 ## Set up everything and run the tests.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Lint (ruff: pyflakes, import order, bugbear) and types (mypy) of bot/ and admin/; settings in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check bot admin
+	$(BIN)/mypy
 
 ## Benchmarks (print numbers against a baseline measured in the same run).
 bench: $(STAMP)

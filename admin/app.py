@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -29,7 +31,7 @@ from admin.security import Protected
 if TYPE_CHECKING:
     from bot.app import Assistant
 
-__all__ = ["PAGES", "PUBLIC", "assistant", "create_admin"]
+__all__ = ["PAGES", "PUBLIC", "create_admin"]
 
 STATIC = Path(__file__).parent / "static"
 PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, scamchecks, scamlists, teams, accounts,
@@ -38,9 +40,10 @@ PAGES = (auth, home, kb, kb_history, kb_transfer, questions, tickets, campaigns,
 PUBLIC = frozenset({"login", "login_post", "logout", "static"})
 
 
-def assistant(request: Request) -> Assistant:
-    """The running assistant (database, knowledge base, settings) of this request."""
-    return request.app.state.get_assistant()  # type: ignore[no-any-return]
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    """A page the signed-in user's role may not see (raised by `admin.guard.require`)."""
+    detail = exc.detail if isinstance(exc, HTTPException) else ""
+    return render.render_error(request, 403, detail or "Bạn không có quyền xem trang này.")
 
 
 def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix: str = "/admin") -> Protected:
@@ -49,7 +52,7 @@ def create_admin(get_assistant: Callable[[], Assistant], secret_key: str, prefix
     routes = [route for page in PAGES for route in page.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     render.NAVIGATION[:] = [item for page in PAGES for item in getattr(page, "NAV", [])]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={403: _forbidden})
     app.state.get_assistant = get_assistant
     app.state.login_failures = auth.failures()  # per app, so tests and processes do not share it
     return Protected(app, secret_key, login_paths={f"{prefix}/login"})

@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from admin.context import assistant
 from admin.security import CSRF_FAILED, is_multipart, multipart_token_ok
 
 __all__ = ["ADMIN", "CITY", "EDITOR", "EVERYONE", "ROLE_NAMES", "TEAM_LEADER", "User", "current_user", "require"]
@@ -58,7 +60,6 @@ async def _still_valid(request: Request, user: User) -> bool:
     read per admin request), so removing or demoting an account takes effect at once."""
     from sqlalchemy import select
 
-    from admin.app import assistant
     from bot.storage.models import AdminUser
 
     async with assistant(request).db.engine.connect() as conn:
@@ -86,10 +87,8 @@ def require(roles: Iterable[str]) -> Callable[[Endpoint], Callable[[Request], Aw
                     return RedirectResponse(f"{login}?next={quote(request.url_for('admin:home').path)}", status_code=303)
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"{login}?next={quote(target)}", status_code=303)
-            if not user.may(allowed):
-                from admin.render import render_error
-
-                return render_error(request, 403, "Bạn không có quyền xem trang này.")
+            if not user.may(allowed):  # rendered as the error page by the handler in admin/app.py
+                raise HTTPException(403, "Bạn không có quyền xem trang này.")
             try:
                 if request.method == "POST" and is_multipart(request.scope) and not await multipart_token_ok(request):
                     return HTMLResponse(CSRF_FAILED, status_code=403)

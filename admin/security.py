@@ -16,11 +16,11 @@ built, one per scheme, and each request goes through the one that matches
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from asgi_csrf import asgi_csrf
-import secrets
-
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -41,10 +41,10 @@ async def multipart_token_ok(request: Request) -> bool:
     """For a multipart POST: the form's `csrftoken` equals the signed cookie's token.
     (asgi-csrf puts that token in the scope; without a valid cookie it is a fresh one,
     which no form can carry.)"""
-    getter = request.scope.get("csrftoken")
+    getter: Callable[[], str] | None = request.scope.get("csrftoken")
     form = await request.form()
     sent = form.get("csrftoken")
-    return bool(getter) and isinstance(sent, str) and secrets.compare_digest(sent, getter())
+    return getter is not None and isinstance(sent, str) and secrets.compare_digest(sent, getter())
 
 
 CSRF_FAILED = (

@@ -37,7 +37,7 @@ from bot.handlers.team_reply import notification
 from bot.kb_files import read_dir
 from bot.logs import RequestIds
 from bot.services import areas as areas_service
-from bot.services import deliveries, teams
+from bot.services import deliveries, history, teams
 from bot.services.knowledge import KnowledgeBase, entry_count, import_groups
 from bot.services.worktime import is_working_time, load_holidays
 from bot.settings import Settings
@@ -231,13 +231,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> Starle
     """The whole app. With `assistant` given (already prepared) the lifespan reuses it."""
     state: dict[str, Assistant] = {} if assistant is None else {"assistant": assistant}
 
-    async def dispatch(msg):  # type: ignore[no-untyped-def]
+    async def dispatch(msg):
         return await state["assistant"].dispatcher.dispatch(msg)
 
     async def pending(session: str) -> list[Reply]:
-        return await deliveries.take(state["assistant"].db, "web", session)
+        replies = await deliveries.take(state["assistant"].db, "web", session)
+        await history.record(state["assistant"].db, "web", session, None, replies)
+        return replies
 
-    web = WebChat(dispatch, pending)
+    async def past(session: str) -> list[dict[str, object]]:
+        return await history.messages(state["assistant"].db, "web", session)
+
+    web = WebChat(dispatch, pending, history=past)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

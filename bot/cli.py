@@ -16,44 +16,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from bot.cli_common import CliError, load_settings, ready_db
 from bot.kb_files import KbInvalid, read_dir
 from bot.settings import Settings
 
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
-
-
-class CliError(Exception):
-    """A failure to report to the user in one message (exit code 1)."""
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join((f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
-                             + str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise CliError(f"Cấu hình không hợp lệ (invalid settings): {problems}") from exc
-
-
-async def _ready_db(settings: Settings, *, seed: bool = True):  # type: ignore[no-untyped-def]
-    """Open (create, migrate) the database; on an empty one import `knowledge/` first."""
-    from bot.services import areas as areas_service
-    from bot.services.knowledge import entry_count, import_groups
-    from bot.storage.db import open_database
-
-    db = await open_database(settings.database_url)
-    if seed and await entry_count(db) == 0:
-        groups = read_dir(settings.entries_dir)
-        report = await import_groups(db, groups, by="seed")
-        print(f"Đã nạp kho tri thức lần đầu: {report.created} mục (knowledge base seeded).", file=sys.stderr)
-        areas_file = settings.knowledge_dir / "areas.csv"
-        if areas_file.exists() and await areas_service.count(db) == 0:
-            await areas_service.import_csv(db, areas_file)
-    return db
 
 
 # -- subcommands ---------------------------------------------------------------------
@@ -134,11 +103,11 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
                  key=lambda e: (e.review_by, e.id))
     for e in due:  # a warning, not a refusal: the facts may still be right
         print(f"Cảnh báo: {e.id} quá hạn rà soát lại ({e.review_by:%d/%m/%Y}); kiểm tra lại với nguồn chính thức "
-              f"(warning: past its review_by date {e.review_by.isoformat()})")
+              f"(warning: past its review_by date {e.review_by})")
     if args.check:
         print(f"Hợp lệ: {len(groups)} tệp, {n} mục (valid: {len(groups)} files, {n} entries).")
         return 0
-    db = await _ready_db(settings, seed=False)
+    db = await ready_db(settings, seed=False)
     report = await import_groups(db, groups, by=args.by)
     await db.dispose()
     print(
@@ -162,7 +131,7 @@ async def cmd_kb_import(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_kb_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.knowledge import export_groups, write_files
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     groups = await export_groups(db)
     await db.dispose()
     if args.jsonl:
@@ -181,7 +150,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.replies import render_match
     from bot.services.knowledge import KnowledgeBase
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     kb = KnowledgeBase(db, settings)
     matcher = await kb.matcher()
     m = matcher.match(args.question)
@@ -199,13 +168,13 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _matcher_for(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+def _matcher_for(args: argparse.Namespace, settings: Settings):
     from bot.services.knowledge import KnowledgeBase, matcher_from_files
 
     if getattr(args, "source", "files") == "db":
 
-        async def load():  # type: ignore[no-untyped-def]
-            db = await _ready_db(settings)
+        async def load():
+            db = await ready_db(settings)
             kb = KnowledgeBase(db, settings)
             m = await kb.matcher()
             await db.dispose()
@@ -228,7 +197,7 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             failures += 1
             print(f"dòng {n}: cần một đối tượng JSON có khóa \"q\" là chuỗi (line {n}: need a JSON object with a text \"q\")", file=sys.stderr)
-            out = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
+            out: dict[str, object] = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             continue
         m = matcher.match(obj["q"])
@@ -267,17 +236,37 @@ async def cmd_areas_import(args: argparse.Namespace, settings: Settings) -> int:
 
     path = Path(args.file)
     rows = areas_service.read_csv(path)  # validates before touching the database
-    db = await _ready_db(settings, seed=False)
+    db = await ready_db(settings, seed=False)
     created, updated = await areas_service.import_rows(db, rows)
     await db.dispose()
     print(f"Đã nhập {len(rows)} đơn vị hành chính: {created} mới, {updated} cập nhật (areas imported).")
     return 0
 
 
+async def cmd_areas_import_old(args: argparse.Namespace, settings: Settings) -> int:
+    """Put a corrected old-units file in use (checked against the areas first)."""
+    from bot.services import old_units
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CliError(f"Không đọc được {path} (cannot read): {exc.strerror}") from exc
+    db = await ready_db(settings)
+    try:
+        n = await old_units.save(db, text, "cli")
+    except ValueError as exc:
+        raise CliError(f"không nhập gì (nothing imported):\n{exc}") from exc
+    finally:
+        await db.dispose()
+    print(f"Đã nhập {n} đơn vị cũ (old units imported).")
+    return 0
+
+
 async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import areas as areas_service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     for area in await areas_service.list_areas(db):
         print(f"{area.code}\t{area.name}")
     await db.dispose()
@@ -287,7 +276,7 @@ async def cmd_areas_list(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_create(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         team_id = await teams.create_team(db, args.area_code, args.name)
     finally:
@@ -299,7 +288,7 @@ async def cmd_teams_create(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         code = await teams.create_invite(db, args.team_id, leader=args.leader)
     finally:
@@ -312,7 +301,7 @@ async def cmd_teams_invite(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_teams_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import teams
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         rows = await teams.list_teams(db)
         stats = {s["team"]: s for s in await teams.stats(db)}
@@ -334,7 +323,7 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
         at = service.parse_time(args.at) if args.at else None
     except ValueError as exc:
         raise CliError(f"--at phải là thời điểm ISO, ví dụ 2026-12-01T08:00 (giờ Đà Nẵng): {exc}") from exc
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         links = []
         for item in args.link or []:
@@ -358,7 +347,7 @@ async def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> i
 async def cmd_campaign_action(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         if args.action != "status":
             state = await service.set_state(db, args.id, args.action)
@@ -381,14 +370,14 @@ async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int
 
     if not settings.telegram_bot_token:
         raise CliError("cần TELEGRAM_BOT_TOKEN để gửi thử (Telegram is not configured)")
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         async with db.session() as session:
             campaign = await session.get(Campaign, args.id)
         if campaign is None:
             raise CliError(f"không có chiến dịch số {args.id}")
 
-        async def no_dispatch(msg):  # type: ignore[no-untyped-def]
+        async def no_dispatch(msg):
             return []
 
         channel = TelegramChannel(settings, db, no_dispatch)
@@ -406,7 +395,7 @@ async def cmd_campaign_test(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_campaign_questions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         counts = await service.questions_after(db, args.id, settings.resident_id_salt)
     finally:
@@ -421,9 +410,9 @@ async def cmd_campaign_questions(args: argparse.Namespace, settings: Settings) -
 async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
-        n = await service.import_subscribers(db, Path(args.file))
+        n = await service.import_subscribers(db, Path(args.file), settings.knowledge_dir / "old-units.csv")
     except service.CampaignError as exc:
         raise CliError(f"không nhập gì (nothing imported):\n{exc}") from exc
     finally:
@@ -435,15 +424,15 @@ async def cmd_subscribers_import(args: argparse.Namespace, settings: Settings) -
 async def cmd_subscribers_stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.campaigns import service
 
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         s = await service.subscriber_stats(db)
     finally:
         await db.dispose()
     print(f"Đang nhận tin (active): {s['active']}")
-    for area_code, n in sorted(s["by_area"].items()):  # type: ignore[union-attr]
+    for area_code, n in sorted(s["by_area"].items()):
         print(f"  {area_code}\t{n}")
-    for reason, n in sorted(s["inactive"].items()):  # type: ignore[union-attr]
+    for reason, n in sorted(s["inactive"].items()):
         print(f"Ngừng ({reason}): {n}")
     return 0
 
@@ -508,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(ars, "import", "Nhập danh sách đơn vị từ CSV: code,kind,name (import areas).", cmd_areas_import)
     sp.add_argument("file", help="tệp CSV")
     add(ars, "list", "Liệt kê các đơn vị: MÃ<TAB>TÊN (list areas).", cmd_areas_list)
+    sp = add(ars, "import-old", "Nhập bảng tên cũ → đơn vị mới (knowledge/old-units.csv đã sửa) (import old unit names).",
+             cmd_areas_import_old)
+    sp.add_argument("file", metavar="FILE.csv")
 
     tm = sub.add_parser("teams", help="Tổ Công nghệ số cộng đồng (teams)", description="Tổ Công nghệ số cộng đồng (teams).")
     tms = tm.add_subparsers(dest="teams_command", metavar="ACTION")
@@ -565,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = _settings()
+        settings = load_settings()
         from bot.logs import setup
 
         setup(settings, level="WARNING")  # `run` raises it to LOG_LEVEL

@@ -20,7 +20,7 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"ngày phải viết YYYY-MM-DD (a date like 2026-05-31), không phải '{value}'") from exc
 
 
-def _period(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _period(args: argparse.Namespace):
     from bot.reports import Period, six_month, yearly
 
     if args.six_month:
@@ -33,12 +33,12 @@ def _period(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import _ready_db
+    from bot.cli_common import ready_db
     from bot.reports import compute, to_csv, to_xlsx
     from bot.reports.tables import summary_rows
 
     period = _period(args)
-    db = await _ready_db(settings)
+    db = await ready_db(settings)
     try:
         report = await compute(db, period, args.area)
     finally:
@@ -55,7 +55,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import _ready_db
+    from bot.cli_common import ready_db
     from bot.reports import retention
 
     days = settings.question_retention_days if args.days is None else args.days
@@ -63,7 +63,7 @@ async def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         print("QUESTION_RETENTION_DAYS = 0: giữ mọi câu hỏi, không xóa gì (retention off, nothing purged).")
         return 0
     before = retention.cutoff(days)
-    db = await _ready_db(settings, seed=False)
+    db = await ready_db(settings, seed=False)
     print(f"Gộp các câu hỏi trước ngày {before:%d/%m/%Y} (giữ {days} ngày) thành số liệu ẩn danh theo ngày…")
     try:
         result = await retention.purge(db, before, progress=lambda day, n: print(f"  {day:%d/%m/%Y}: {n} câu hỏi"))

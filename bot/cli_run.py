@@ -95,14 +95,14 @@ def _stopped_cleanly(sig: int, frame: Any) -> None:
 
 async def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     from admin.accounts import create_user
-    from bot.cli import CliError, _ready_db
+    from bot.cli_common import CliError, ready_db
 
     password = None
     if not sys.stdin.isatty():
         password = sys.stdin.readline().strip() or None
     elif args.ask:
         password = getpass.getpass("Mật khẩu (password): ") or None
-    db = await _ready_db(settings)  # the areas a team leader's code is checked against
+    db = await ready_db(settings)  # the areas a team leader's code is checked against
     try:
         used = await create_user(db, args.username, args.role, password=password, area_code=args.area)
     except ValueError as exc:

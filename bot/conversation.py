@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Reply
 from bot.clock import now as utcnow
+from bot.pseudonyms import resident_hash
 from bot.ratelimit import SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
-from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Ticket
+from bot.storage.db import Database, rowcount
+from bot.storage.models import ChatHistory, QuestionLog, Resident, Ticket
 
 __all__ = ["Context", "FloodGuard", "load_resident", "save_resident", "save_states", "forget_resident"]
 
@@ -41,6 +42,8 @@ class Context:
     # Send a message to another chat (a team member, a resident answered later):
     # push(channel, chat, reply) -> delivered now (False: stored for later, or unreachable).
     push: Callable[[str, str, Reply], Awaitable[bool]] = field(default=_no_push)
+    # Set when the resident's data was deleted (/xoadulieu): nothing more is stored.
+    forgotten: bool = False
 
     @property
     def english(self) -> bool:
@@ -120,8 +123,6 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
     """Delete everything stored about a resident. Question-log rows lose the link to the
     person (the hash is replaced) and keep only the anonymous counts; open tickets are
     closed and their text removed. Returns what was deleted, for the reply."""
-    from bot.services.questions import resident_hash
-
     h = resident_hash(resident.channel, resident.platform_user_id, salt)
     async with db.session() as session, session.begin():
         questions = await session.execute(
@@ -133,7 +134,9 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
             .values(question="", chat="", status="closed", resident_id=None)
         )
         await session.execute(delete(Resident).where(Resident.id == resident.id))
-    return {"questions": int(questions.rowcount or 0), "tickets": int(tickets.rowcount or 0)}
+        await session.execute(delete(ChatHistory).where(ChatHistory.channel == resident.channel,
+                                                        ChatHistory.chat == resident.platform_user_id))
+    return {"questions": rowcount(questions), "tickets": rowcount(tickets)}
 
 
 class FloodGuard(SlidingWindow):

@@ -303,12 +303,12 @@ def read_dir(directory: Path) -> list[Group]:
             where.setdefault(entry_id, (str(path), line))
         groups.append(group)
     for group in groups:
-        path = str(directory / f"{group.group}.yaml")
+        file_name = str(directory / f"{group.group}.yaml")
         for entry in group.entries:
             for rel in entry.related:
                 if rel not in where:
                     problems.append(
-                        KbProblem(path, where[entry.id][1], f"'{entry.id}': related id '{rel}' does not exist")
+                        KbProblem(file_name, where[entry.id][1], f"'{entry.id}': related id '{rel}' does not exist")
                     )
     if problems:
         raise KbInvalid(problems)
@@ -318,7 +318,7 @@ def read_dir(directory: Path) -> list[Group]:
 # -- writing ---------------------------------------------------------------------
 
 
-class _Flow(list):  # type: ignore[type-arg]
+class _Flow(list):
     """A list written in flow style: `[a, b]`."""
 
 

@@ -23,6 +23,8 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import IO, Any
 
 from bot.redact import Redactor
@@ -30,7 +32,8 @@ from bot.settings import Settings
 
 __all__ = ["RequestIds", "bind", "secret_values", "setup"]
 
-_IDS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("cdsbot_log_ids", default={})
+# Never mutated in place (always replaced with .set), so one shared empty default is safe.
+_IDS: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("cdsbot_log_ids", default=MappingProxyType({}))
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Settings whose values are secrets, by name (also the Zalo OA settings added later).
 _SECRET_NAME = re.compile(r"(token|secret|password|salt|key)$")

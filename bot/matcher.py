@@ -104,7 +104,7 @@ def features(q: Query, *, toned: bool) -> Counter[str]:
                 padded = f"#{w}#"
                 for i in range(len(padded) - 2):
                     out["c:" + padded[i : i + 3]] += 1
-            for a, b in zip(reading, reading[1:]):
+            for a, b in zip(reading, reading[1:], strict=False):
                 out[f"{a}_{b}"] += 1
             firsts.append(reading[0])
             lasts.append(reading[-1])

@@ -19,8 +19,9 @@ SHOW = "e:"  # show an entry: e:<id>
 RATE = "r:"  # rate an answer: r:up:<id> | r:down:<id>
 ESCALATE = "h:ask"  # pass the last question to a person
 NOT_THIS = "s:none"  # none of the suggestions
+CANCEL = "c:"  # leave what the assistant is waiting for (a ward, a question for a person...)
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "vi": {
         "suggest": "Có phải bạn muốn hỏi:",
         "not_this": "Không phải",
@@ -50,6 +51,7 @@ TEXT = {
             "• /dangky, /huy: nhận hoặc ngừng nhận thông báo\n"
             "• /ngonngu: đổi tiếng Việt / English\n"
             "• /xoadulieu: xóa dữ liệu của bạn\n"
+            "• /thoi: thôi bước đang làm (hoặc bấm nút Thôi, hoặc gõ \"thôi\")\n"
             "• /trogiup: xem hướng dẫn này"
         ),
         "menu": "Chọn nhóm chủ đề:",
@@ -91,6 +93,34 @@ TEXT = {
         "flood": "Bạn gửi hơi nhanh. Đợi một chút rồi gửi tiếp nhé, tôi vẫn ở đây.",
         "not_text": "Tôi chỉ đọc được tin nhắn chữ. Bạn gõ câu hỏi giúp tôi nhé.",
         "too_long": "Tin nhắn rất dài; tôi chỉ đọc phần đầu.",
+        "cancel": "Thôi",
+        "person_button": "Gặp người thật",
+        "ask_person_or_last": "Bạn gõ điều muốn hỏi người thật, hoặc bấm nút để chuyển câu hỏi vừa rồi: \"{question}\"",
+        "pass_last": "Chuyển câu hỏi vừa rồi",
+        "cancelled": "Đã thôi. Bạn cứ gõ câu hỏi, hoặc chọn chủ đề.",
+        "topics": "Chủ đề",
+        "left_prompt": "Tôi đã thôi {step}. Còn đây là trả lời cho tin nhắn của bạn:",
+        "steps": {"area": "hỏi phường, xã của bạn", "person": "chờ câu hỏi để chuyển cho người thật",
+                  "answer": "chờ câu trả lời cho câu hỏi của người dân", "move": "chờ tên phường, xã để chuyển câu hỏi",
+                  "subscribe": "đăng ký nhận thông báo (chưa đăng ký)", "delete": "xóa dữ liệu (chưa xóa gì)"},
+        "old_one": "{old} cũ nay thuộc {new}. Có phải bạn ở {new}? Bấm để xác nhận.",
+        "old_many": "{old} cũ nay thuộc {news}. Bạn ở đâu? Bấm để chọn.",
+        "old_district": "{old} cũ nay gồm: {news}. Bạn ở phường, xã nào? Bấm để chọn, hoặc gõ tên phường, xã cũ.",
+        "person_offer": "Tôi có thể chuyển câu hỏi của bạn cho một người của Tổ Công nghệ số cộng đồng ở phường, xã của bạn. Bấm nút bên dưới.",
+        "sub_topics": "Chọn chủ đề bạn quan tâm (bấm để chọn/bỏ), rồi bấm Đồng ý.",
+        "sub_consent": (
+            "Bằng cách bấm \"Đồng ý\", bạn đồng ý nhận thông báo về chuyển đổi số của thành phố và của Tổ Công nghệ số "
+            "cộng đồng {area} qua kênh trò chuyện này. Bạn có thể hủy bất cứ lúc nào bằng /huy hoặc nút dưới mỗi thông báo."
+        ),
+        "sub_all": "Tất cả chủ đề",
+        "sub_ok": "Đồng ý nhận thông báo",
+        "sub_done": "Đã đăng ký nhận thông báo cho {area}. Gõ /huy để ngừng nhận.",
+        "unsub_ask": "Bạn muốn ngừng nhận thông báo?",
+        "unsub_yes": "Hủy nhận tin",
+        "unsub_no": "Vẫn nhận",
+        "unsub_kept": "Bạn vẫn tiếp tục nhận thông báo.",
+        "unsub_done": "Đã hủy: bạn sẽ không nhận thông báo nữa. Gõ /dangky nếu muốn nhận lại.",
+        "unsub_none": "Bạn chưa đăng ký nhận thông báo nào. Gõ /dangky để đăng ký.",
     },
     "en": {
         "suggest": "Did you mean:",
@@ -121,6 +151,7 @@ TEXT = {
             "• /dangky, /huy: subscribe to or stop announcements\n"
             "• /ngonngu: switch Vietnamese / English\n"
             "• /xoadulieu: delete your data\n"
+            "• /cancel: stop what you are doing (or tap Cancel)\n"
             "• /trogiup: this help"
         ),
         "menu": "Choose a group of topics:",
@@ -162,13 +193,60 @@ TEXT = {
         "flood": "You are sending messages a little fast. Wait a moment, I am still here.",
         "not_text": "I can only read text messages. Please type your question.",
         "too_long": "Your message is very long; I only read the beginning.",
+        "cancel": "Cancel",
+        "person_button": "Talk to a person",
+        "ask_person_or_last": "Type what you would like to ask a person, or tap the button to pass on your last question: \"{question}\"",
+        "pass_last": "Pass on my last question",
+        "cancelled": "Cancelled. Type your question, or pick a topic.",
+        "topics": "Topics",
+        "left_prompt": "I stopped {step}. Here is the reply to your message:",
+        "steps": {"area": "asking for your ward", "person": "waiting for your question for a person",
+                  "answer": "waiting for the answer to a resident's question", "move": "waiting for the ward to pass the question to",
+                  "subscribe": "the subscription (you are not subscribed)", "delete": "deleting your data (nothing was deleted)"},
+        "old_one": "The former {old} is now part of {new}. Do you live in {new}? Tap to confirm.",
+        "old_many": "The former {old} is now part of {news}. Where do you live? Tap to choose.",
+        "old_district": "The former {old} now covers: {news}. Which ward or commune do you live in? Tap to choose, or type the old ward's name.",
+        "person_offer": "I can pass your question to a person of the community digital team of your ward. Tap the button below.",
+        "sub_topics": "Choose the topics you care about (tap to select or unselect), then tap Agree.",
+        "sub_consent": (
+            "By tapping \"Agree\", you agree to receive announcements about the city's digital transformation and from the "
+            "community digital team of {area} in this chat. You can stop at any time with /huy or the button under each announcement."
+        ),
+        "sub_all": "All topics",
+        "sub_ok": "Agree to receive announcements",
+        "sub_done": "Subscribed to announcements for {area}. Type /huy to stop.",
+        "unsub_ask": "Do you want to stop receiving announcements?",
+        "unsub_yes": "Stop announcements",
+        "unsub_no": "Keep receiving",
+        "unsub_kept": "You will keep receiving announcements.",
+        "unsub_done": "Stopped: you will not receive announcements any more. Type /dangky to subscribe again.",
+        "unsub_none": "You have no subscription. Type /dangky to subscribe.",
     },
 }
 
 
-def t(english: bool) -> dict:  # type: ignore[type-arg]
+def t(english: bool) -> dict:
     """The wording table for the resident's language."""
     return TEXT["en" if english else "vi"]
+
+
+def cancel_button(english: bool) -> Button:
+    """The "Thôi" / "Cancel" button every prompt carries."""
+    return Button(TEXT[_lang(english)]["cancel"], CANCEL)
+
+
+_EN_START = ("what ", "how ", "where ", "when ", "who ", "which ", "why ", "can ", "do ", "does ", "is ", "are ",
+             "should ", "i ")
+
+
+def question_label(entry: Entry, english: bool = False) -> str:
+    """An entry's question as a button label: in English, its first English alternate
+    (the knowledge base has no separate English question), else the Vietnamese one."""
+    if english:
+        for alt in entry.alternates:
+            if alt.isascii() and alt.lower().startswith(_EN_START):
+                return alt
+    return entry.question
 
 
 def _lang(english: bool) -> str:
@@ -208,7 +286,7 @@ def render_entry(entry: Entry, entries: Mapping[str, Entry], english: bool = Fal
     t = TEXT[_lang(english)]
     text = entry.answer_en if english and entry.answer_en else entry.answer
     text = fill(text, answer_values(settings, english) if settings is not None else None)
-    buttons = [Button(entries[r].question, SHOW + r) for r in entry.related[:3] if r in entries and entries[r].status == "published"]
+    buttons = [Button(question_label(entries[r], english), SHOW + r) for r in entry.related[:3] if r in entries and entries[r].status == "published"]
     buttons += [Button(t["up"], f"{RATE}up:{entry.id}"), Button(t["down"], f"{RATE}down:{entry.id}")]
     links = tuple(Link(x["label"], x["url"]) for x in entry.links)
     return Reply(text=text, buttons=tuple(buttons), links=links)
@@ -220,10 +298,10 @@ def render_match(m: Match, entries: Mapping[str, Entry], chitchat: Chitchat, eng
     t = TEXT[_lang(english)]
     if m.decision == Decision.CHITCHAT and m.chitchat:
         return [Reply(chitchat.reply(m.chitchat, english))]
-    if m.decision == Decision.ANSWER and m.entry_id in entries:
+    if m.decision == Decision.ANSWER and m.entry_id is not None and m.entry_id in entries:
         return [render_entry(entries[m.entry_id], entries, english, settings)]
     if m.decision == Decision.SUGGEST:
-        buttons = [Button(entries[i].question, SHOW + i) for i in m.suggestions if i in entries]
+        buttons = [Button(question_label(entries[i], english), SHOW + i) for i in m.suggestions if i in entries]
         buttons.append(Button(t["not_this"], NOT_THIS))
         return [Reply(t["suggest"], buttons=tuple(buttons))]
     replies = []

@@ -123,6 +123,16 @@ def test_areas_import_and_list(tmp_path: Path) -> None:
     assert "xa-thu-nghiem\tThử Nghiệm" in run(["areas", "list"], tmp_path).stdout
 
 
+def test_areas_import_old(tmp_path: Path) -> None:
+    header = "kind,name,district,province,new_codes,status,source,note\n"
+    bad = tmp_path / "old.csv"
+    bad.write_text(header + "phuong,Thạc Gián,,,phuong-khong-co,xac-nhan,x,\n", encoding="utf-8")
+    out = run(["areas", "import-old", str(bad)], tmp_path)
+    assert out.returncode == 1 and "phuong-khong-co" in out.stderr and "Traceback" not in out.stderr
+    out = run(["areas", "import-old", str(ROOT / "knowledge" / "old-units.csv")], tmp_path)
+    assert out.returncode == 0 and "317" in out.stdout
+
+
 @pytest.mark.parametrize("args", [[], ["kb"], ["db"], ["areas"], ["match"], ["eval"], ["ask"]])
 def test_every_command_has_help(tmp_path: Path, args: list[str]) -> None:
     out = run([*args, "--help"], tmp_path)

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from admin import accounts
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import ADMIN, ROLE_NAMES, User, require
 from admin.render import NavItem, flash, render, url
 from bot.storage.models import AdminUser, Area
@@ -21,8 +22,6 @@ __all__ = ["ROUTES", "NAV"]
 
 
 def _db(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request).db
 
 

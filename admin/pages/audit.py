@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from admin.audit import recent
+from admin.context import assistant
 from admin.guard import ADMIN, User, require
 from admin.render import NavItem, render
 
@@ -15,8 +16,6 @@ __all__ = ["ROUTES", "NAV"]
 
 @require({ADMIN})
 async def audit_list(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
     action = request.query_params.get("action", "")
     username = request.query_params.get("user", "")
     rows = await recent(assistant(request).db, action=action, username=username)

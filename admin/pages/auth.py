@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.accounts import verify
+from admin.context import assistant
 from admin.render import flash, render, url
 from bot.ratelimit import SlidingWindow
 
@@ -34,8 +35,6 @@ async def login(request: Request) -> Response:
 
 
 async def login_post(request: Request) -> Response:
-    from admin.app import assistant
-
     form = await request.form()
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = _safe_next(request, str(form.get("next", "")))

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
@@ -35,9 +36,7 @@ ACTIONS = {"approve": "Duyệt và gửi", "pause": "Tạm dừng", "resume": "T
 CHANNELS = {"telegram": "Telegram", "zalo": "Zalo (bot)", "zalo_oa": "Zalo OA", "web": "Trò chuyện trên web"}
 
 
-def _assistant(request: Request):  # type: ignore[no-untyped-def]
-    from admin.app import assistant
-
+def _assistant(request: Request):
     return assistant(request)
 
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import CITY, EVERYONE, User, require
 from admin.render import render
 from bot import clock
@@ -15,9 +16,8 @@ from bot.kb_rules import past_review_by
 __all__ = ["ROUTES", "NAV"]
 
 
-async def _due(request: Request) -> list[dict]:  # type: ignore[type-arg]
+async def _due(request: Request) -> list[dict]:
     """Entries (not archived) whose facts had to be checked again by a date now past."""
-    from admin.app import assistant
     from bot.services.knowledge import export_groups
 
     today = clock.local_today()

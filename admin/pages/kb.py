@@ -12,7 +12,6 @@ and words typed without diacritics find those written with them.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from admin import kb_form
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot import clock
@@ -37,8 +37,6 @@ PROPOSED_GROUP = "de-xuat"  # where teams' proposals land (bot/services/teams.py
 
 
 def _assistant(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request)
 
 
@@ -136,7 +134,7 @@ async def kb_save(request: Request, user: User) -> Response:
     published = live is not None and live.status == "published"
     if published:  # an edit of a published entry is a draft of its next version; status changes go through kb_status
         form.status = "published"
-    live_ctx = {"live_status": live.status if live else "", "draft": await draft_of(a.db, original) if published else None}
+    live_ctx: dict[str, Any] = {"live_status": live.status if live else "", "draft": await draft_of(a.db, original) if published else None}
     entry, problems = kb_form.entry_from_form(form)
     if action == "try":
         question = str(data.get("try_question", "")).strip()
@@ -158,7 +156,7 @@ async def kb_save(request: Request, user: User) -> Response:
         return _editor(request, form, groups, original=original, problems=problems, preview=_preview(request, entry, index),
                        status_code=400, **live_ctx)
     if published:
-        before = index[original][0].to_dict()
+        before: dict[str, Any] | None = index[original][0].to_dict()
         try:
             await save_draft(a.db, entry, form.group, by=user.name)
         except DraftChanged:

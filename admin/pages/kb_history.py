@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import render
 from bot.kb_files import ENTRY_FIELDS
@@ -39,8 +40,6 @@ def diff_lines(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[tuple
 
 @require(CITY)
 async def kb_history(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
     entry_id = request.path_params["entry_id"]
     async with assistant(request).db.session() as session:
         rows = list((await session.scalars(select(KbHistory).where(KbHistory.entry_id == entry_id).order_by(KbHistory.id))).all())

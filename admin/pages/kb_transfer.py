@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import flash, render, url
 from bot.kb_files import Group, KbInvalid, dump_group, read_dir, read_text
@@ -36,8 +37,6 @@ MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _assistant(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request)
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from admin import kb_form
 from admin.audit import record
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, url
 from bot import clock
@@ -32,8 +33,6 @@ PAGE = 100
 
 
 def _assistant(request: Request) -> Any:
-    from admin.app import assistant
-
     return assistant(request)
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, render, render_error
 from bot.reports import Period, Report, compute, sheets, six_month, to_csv, to_xlsx, yearly
@@ -52,8 +53,6 @@ def _area(request: Request, user: User) -> str | None:
 
 
 async def _report(request: Request, user: User) -> Report:
-    from admin.app import assistant
-
     if user.role == TEAM_LEADER and not user.area:
         raise PermissionError
     return await compute(assistant(request).db, _period(request), _area(request, user))
@@ -85,8 +84,6 @@ async def _report_or_error(request: Request, user: User) -> Report | Response:
 
 @require(EVERYONE)
 async def reports(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
     report = await _report_or_error(request, user)
     if isinstance(report, Response):
         return report
@@ -104,7 +101,7 @@ async def reports(request: Request, user: User) -> Response:
     })
 
 
-def _download(kind: str):  # type: ignore[no-untyped-def]
+def _download(kind: str):
     @require(EVERYONE)
     async def download(request: Request, user: User) -> Response:
         report = await _report_or_error(request, user)

@@ -9,10 +9,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import record
-from admin.guard import CITY, EVERYONE, TEAM_LEADER, User, require
+from admin.context import assistant
+from admin.guard import ADMIN, CITY, EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, flash, render, render_error, url
 from bot.services import areas as areas_service
-from bot.services import teams
+from bot.services import old_units, teams
 
 __all__ = ["ROUTES", "NAV"]
 
@@ -20,9 +21,7 @@ STATUS = {"open": "chờ nhận", "claimed": "đang xử lý", "answered": "đã
           "closed": "người dân đã xóa dữ liệu"}
 
 
-def _db(request: Request):  # type: ignore[no-untyped-def]
-    from admin.app import assistant
-
+def _db(request: Request):
     return assistant(request).db
 
 
@@ -36,10 +35,25 @@ async def team_list(request: Request, user: User) -> Response:
     return render(request, "teams.html", {"rows": rows, "free_areas": free})
 
 
+def _knowledge(request: Request):
+    return assistant(request).settings.knowledge_dir
+
+
 @require(CITY)
 async def team_create(request: Request, user: User) -> Response:
     form = await request.form()
     area_code, name = str(form.get("area", "")).strip(), str(form.get("name", "")).strip()
+    typed = str(form.get("area_name", "")).strip()
+    if typed:  # a name typed instead of picked: a name of today or a former one ("Thạc Gián")
+        db = _db(request)
+        units = await old_units.current(db, _knowledge(request) / "old-units.csv")
+        meant = old_units.resolve(typed, await areas_service.list_areas(db), units)
+        if len(meant) != 1:
+            found = ", ".join(a.label for a in meant)
+            flash(request, f"'{typed}' (tên cũ) nay thuộc nhiều đơn vị: {found}. Chọn một đơn vị trong danh sách."
+                  if meant else f"Không tìm thấy phường, xã '{typed}'.", "error")
+            return RedirectResponse(url(request, "team_list"), status_code=303)
+        area_code = meant[0].code
     if not name:
         flash(request, "Cần tên tổ.", "error")
         return RedirectResponse(url(request, "team_list"), status_code=303)
@@ -97,7 +111,32 @@ async def area_list(request: Request, user: User) -> Response:
         rows = [r for r in rows if r[0].code == user.area]
     waiting = {t.area_code: t.waiting for t in await teams.overview(db)}
     subscribers = (await subscriber_stats(db))["by_area"]
-    return render(request, "areas.html", {"rows": rows, "waiting": waiting, "subscribers": subscribers})
+    units = await old_units.current(db, _knowledge(request) / "old-units.csv")
+    former = {code: ", ".join(u.name + ("" if u.confirmed else "*") for u in found)
+              for code, found in old_units.names_by_area(units).items()}
+    return render(request, "areas.html", {"rows": rows, "waiting": waiting, "subscribers": subscribers, "former": former,
+                                          "old_count": len(units), "can_upload": user.role == ADMIN})
+
+
+@require(frozenset({ADMIN}))
+async def old_units_upload(request: Request, user: User) -> Response:
+    """An admin puts a corrected old-units CSV in use (checked first; nothing changes on an error)."""
+    from starlette.datastructures import UploadFile
+
+    async with request.form() as form:
+        upload = form.get("file")
+        data = await upload.read(2_000_001) if isinstance(upload, UploadFile) and upload.filename else b""
+    if not data or len(data) > 2_000_000:
+        flash(request, "Chọn một tệp CSV (tối đa 2 MB).", "error")
+        return RedirectResponse(url(request, "area_list"), status_code=303)
+    try:
+        n = await old_units.save(_db(request), data.decode("utf-8-sig"), user.name)
+    except (ValueError, UnicodeDecodeError) as exc:
+        flash(request, "Không nhập gì: " + str(exc)[:2000], "error")
+        return RedirectResponse(url(request, "area_list"), status_code=303)
+    await record(_db(request), user, "areas.old_units", "old-units.csv", None, {"rows": n})
+    flash(request, f"Đã dùng bảng tên cũ mới: {n} đơn vị.")
+    return RedirectResponse(url(request, "area_list"), status_code=303)
 
 
 ROUTES = [
@@ -106,5 +145,6 @@ ROUTES = [
     Route("/teams/{team_id:int}", team_detail, methods=["GET"], name="team_detail"),
     Route("/teams/{team_id:int}/invites", invite_create, methods=["POST"], name="invite_create"),
     Route("/areas", area_list, methods=["GET"], name="area_list"),
+    Route("/areas/old-units", old_units_upload, methods=["POST"], name="old_units_upload"),
 ]
 NAV = [NavItem("Tổ CNS", "team_list", EVERYONE), NavItem("Phường, xã", "area_list", EVERYONE)]

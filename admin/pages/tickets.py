@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import EVERYONE, TEAM_LEADER, User, require
 from admin.render import NavItem, render
 from bot.storage.models import Ticket
@@ -19,8 +20,6 @@ STATUS_NAMES = {"open": "Chờ nhận", "claimed": "Đang xử lý", "answered":
 
 @require(EVERYONE)
 async def ticket_list(request: Request, user: User) -> Response:
-    from admin.app import assistant
-
     status = request.query_params.get("status", "")
     query = select(Ticket).order_by(Ticket.id.desc()).limit(300)
     if user.role == TEAM_LEADER:  # decided here, never by what the request says

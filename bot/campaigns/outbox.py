@@ -42,7 +42,7 @@ class Row:
     error: str = ""  # what the last attempt ended with
 
 
-def _audience_query(channels: list[str], areas: list[str]):  # type: ignore[no-untyped-def]
+def _audience_query(channels: list[str], areas: list[str]):
     """Active subscribers on `channels` in `areas` (empty: all), before the topic filter."""
     r, s = Resident.__table__, Subscription.__table__
     conditions = [s.c.active.is_(True)]
@@ -158,7 +158,7 @@ async def counts(db: Database, campaign_id: int) -> dict[str, int]:
     return out
 
 
-async def try_advisory_lock(conn, key: int) -> bool:  # type: ignore[no-untyped-def]
+async def try_advisory_lock(conn, key: int) -> bool:
     """PostgreSQL: hold a session-level advisory lock (one sender per bot token)."""
     return bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar())
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -177,8 +179,11 @@ class SubscriberRow:
     consented_at: dt.datetime
 
 
-def read_subscribers(path: Path, known_areas: set[str]) -> list[SubscriberRow]:
-    """Validate every row of `channel,user_id,area,topics,consented_at`; raise listing all problems."""
+def read_subscribers(path: Path, known_areas: set[str],
+                     resolve: Callable[[str], list[str]] | None = None) -> list[SubscriberRow]:
+    """Validate every row of `channel,user_id,area,topics,consented_at`; raise listing all
+    problems. `area` is a code, or (with `resolve`) a name of today or a former name
+    ("Thạc Gián") that leads to exactly one unit of today."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -199,11 +204,16 @@ def read_subscribers(path: Path, known_areas: set[str]) -> list[SubscriberRow]:
             problems.append(f"{path}:{n}: channel phải là {', '.join(CHANNELS)}")
         elif not user:
             problems.append(f"{path}:{n}: thiếu user_id")
-        elif area is not None and area not in known_areas:
-            problems.append(f"{path}:{n}: không có phường, xã mã '{area}'")
+        elif area is not None and area not in known_areas and len(meant := (resolve(area) if resolve else [])) != 1:
+            if meant:
+                problems.append(f"{path}:{n}: '{area}' cũ nay thuộc nhiều đơn vị ({', '.join(meant)}): ghi mã của một đơn vị")
+            else:
+                problems.append(f"{path}:{n}: không có phường, xã mã '{area}'")
         else:
             if consented.tzinfo:
                 consented = consented.astimezone(dt.UTC).replace(tzinfo=None)
+            if area is not None and area not in known_areas and resolve is not None:
+                area = resolve(area)[0]
             topics = [t.strip() for t in (rec["topics"] or "").split(";") if t.strip()]
             rows.append(SubscriberRow(channel, user, area, topics, consented))
     if problems:
@@ -211,10 +221,19 @@ def read_subscribers(path: Path, known_areas: set[str]) -> list[SubscriberRow]:
     return rows
 
 
-async def import_subscribers(db: Database, path: Path) -> int:
-    async with db.session() as session:
-        known = set((await session.scalars(select(Area.code))).all())
-    rows = read_subscribers(path, known)  # nothing is imported when a row is wrong
+async def import_subscribers(db: Database, path: Path, old_units_path: Path | None = None) -> int:
+    """Import consented subscribers; an area may be given by a name or a former name."""
+    from bot.services import old_units
+    from bot.services.areas import list_areas
+
+    areas = await list_areas(db)
+    known = {a.code for a in areas}
+    units = await old_units.current(db, old_units_path) if old_units_path is not None else []
+
+    def resolve(typed: str) -> list[str]:
+        return [a.code for a in old_units.resolve(typed, areas, units)]
+
+    rows = read_subscribers(path, known, resolve)  # nothing is imported when a row is wrong
     async with db.session() as session, session.begin():
         for row in rows:
             resident = await session.scalar(
@@ -234,7 +253,7 @@ async def import_subscribers(db: Database, path: Path) -> int:
     return len(rows)
 
 
-async def subscriber_stats(db: Database) -> dict[str, object]:
+async def subscriber_stats(db: Database) -> dict[str, Any]:
     async with db.session() as session:
         by_area = (await session.execute(
             select(Subscription.area_code, func.count()).where(Subscription.active.is_(True)).group_by(Subscription.area_code)
@@ -250,7 +269,7 @@ async def questions_after(db: Database, campaign_id: int, salt: str, hours: int 
     """Questions asked by the campaign's audience in the `hours` after it started, by
     matched entry ("-" for those the knowledge base could not answer): where a campaign
     raises questions the knowledge base cannot answer, an editor sees where to add."""
-    from bot.services.questions import resident_hash
+    from bot.pseudonyms import resident_hash
     from bot.storage.models import OutboxItem, QuestionLog
 
     async with db.session() as session:

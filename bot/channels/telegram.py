@@ -26,11 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import hmac
 import html
 import json
 import logging
+import os
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,17 +43,7 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
 from telegram import Bot, BotCommand, Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
-from telegram.error import (  # noqa: E402
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
 
 from bot import metrics  # noqa: E402
@@ -219,7 +209,7 @@ class TelegramChannel:
         self.concurrency = concurrency = concurrency or settings.telegram_concurrency
         self._poll_request = AiohttpRequest(connection_pool_size=1)
         self._reply_request = AiohttpRequest(connection_pool_size=SEND_CONNECTIONS)
-        self.app: Application = (  # type: ignore[type-arg]
+        self.app: Application = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)

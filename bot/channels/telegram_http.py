@@ -26,8 +26,12 @@ from typing import Any
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+
+# PTB marks "no timeout given for this call" with `BaseRequest.DEFAULT_NONE`, an instance
+# of a class that lives in its private `telegram._utils`; comparing types with that public
+# attribute keeps this module on PTB's public API.
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)
+Timeout = float | None | object  # a number of seconds, None for no limit, or DEFAULT_NONE
 
 __all__ = ["AiohttpRequest", "JsonBody"]
 
@@ -66,18 +70,18 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    def _timeout(self, name: str, given: ODVInput[float]) -> float | None:
-        return self._timeouts[name] if isinstance(given, DefaultValue) else given
+    def _timeout(self, name: str, given: Timeout) -> float | None:
+        return self._timeouts[name] if isinstance(given, _DEFAULT) else given  # type: ignore[return-value]
 
     async def do_request(
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
@@ -109,7 +113,10 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
 
 
-class JsonBody(RequestData):
+# PTB marks RequestData final; subclassing it is this module's one reliance on PTB beyond
+# its documented API. PTB is pinned to 22.x (pyproject) and tests/channels/test_telegram_http.py
+# sends through it on every run, so a release that changes RequestData fails there first.
+class JsonBody(RequestData):  # type: ignore[misc]
     """The parameters of one Bot API call, given as the JSON that is sent (no files)."""
 
     __slots__ = ("_body",)

@@ -1,5 +1,6 @@
 """The web chat channel: a JSON API for the chat page and the embeddable widget.
 
+`GET /chat/api/history?session_id=…` gives the conversation so far (a reload shows it again).
 `POST /chat/api/messages` takes `{"session_id", "text"}` or `{"session_id", "button"}`
 and answers `{"replies": [{"text", "buttons": [{"label", "payload"}], "links": [...]}]}`.
 The adapter only translates: size, shape and rate checks here, every rule in the handlers.
@@ -49,9 +50,10 @@ class WebChat:
 
     name = "web"
 
-    def __init__(self, dispatch, pending=None, ip_limit: int = 120) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, dispatch, pending=None, ip_limit: int = 120, history=None) -> None:
         self.dispatch = dispatch
         self.pending = pending  # coroutine(session) -> replies waiting for this session (team answers)
+        self.history = history  # coroutine(session) -> the conversation so far, oldest first
         self.ip_limiter = SlidingWindow(ip_limit, 60.0)
 
     def routes(self) -> list[Route | Mount]:
@@ -60,11 +62,29 @@ class WebChat:
             Route("/chat/embed", self.page, methods=["GET"]),
             Route("/chat/api/messages", self.messages, methods=["POST"]),
             Route("/chat/api/messages", self.fetch, methods=["GET"]),
+            Route("/chat/api/history", self.past, methods=["GET"]),
+            Route("/favicon.ico", self.favicon, methods=["GET"]),
             Mount("/chat/static", StaticFiles(directory=STATIC), name="chat-static"),
         ]
 
     async def page(self, request: Request) -> Response:
         return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    async def past(self, request: Request) -> Response:
+        """GET /chat/api/history?session_id=…: {"messages": [{"from": "resident"|"assistant",
+        "text", "buttons": [{"label", "payload"}], "links"}]}, oldest first (after a reload)."""
+        client = request.client.host if request.client else "?"
+        if not self.ip_limiter.allow(client):
+            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "30"})
+        session = request.query_params.get("session_id", "")
+        if not _SESSION.match(session):
+            return JSONResponse({"error": "session_id must be 16-64 letters, digits, - or _"}, status_code=400)
+        found = await self.history(session) if self.history else []
+        return JSONResponse({"messages": found}, headers={"Cache-Control": "no-store"})
 
     async def fetch(self, request: Request) -> Response:
         """GET /chat/api/messages?session_id=…: replies that arrived later (a team's answer)."""

@@ -4,20 +4,22 @@ The resident is told honestly when to expect an answer."""
 
 from __future__ import annotations
 
-from bot.channels.base import Incoming, Reply
+from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
-from bot.replies import t
+from bot.replies import ESCALATE, cancel_button, t
 from bot.services import teams
 from bot.storage.models import Ticket
 
 PENDING = "person"
+NEW = "h:new"  # the web chat's always-visible "Gặp người thật"
 
 
 async def handle_button(msg: Incoming, ctx: Context) -> list[Reply]:
-    """The one-tap offer after "no answer yet" (or after a 👎)."""
+    """The one-tap offer after "no answer yet" (or after a 👎, or asking for a person in
+    words): the last question goes to a person; without one, the resident is asked for it."""
     if not (ctx.state.get("last_question") or {}).get("text"):
-        return [Reply(t(ctx.english)["no_question"])]
+        return await ask_question(ctx)
     if not ctx.resident.area_code:
         return await area.ask(ctx, then="escalate")
     return await create(ctx)
@@ -27,11 +29,29 @@ async def handle_command(msg: Incoming, ctx: Context) -> list[Reply]:
     """/hoi [question]: ask a person directly."""
     text = (msg.text or "").partition(" ")[2].strip()
     if not text:
-        state = ctx.state
-        state["pending"] = PENDING
-        await save_resident(ctx.db, ctx.resident, state=state)
-        return [Reply(t(ctx.english)["ask_person"])]
+        return await ask_question(ctx)
     return await handle_text(Incoming(**{**msg.__dict__, "text": text}), ctx)
+
+
+async def handle_new(msg: Incoming, ctx: Context) -> list[Reply]:
+    """"Gặp người thật" at any time: type what to ask; the last question (if any) can be
+    passed on with one tap instead."""
+    replies = await ask_question(ctx)
+    last = (ctx.state.get("last_question") or {}).get("text")
+    if last:
+        words = t(ctx.english)
+        short = last if len(last) <= 80 else last[:77] + "…"
+        replies = [Reply(words["ask_person_or_last"].format(question=short),
+                         buttons=(Button(words["pass_last"], ESCALATE), cancel_button(ctx.english)))]
+    return replies
+
+
+async def ask_question(ctx: Context) -> list[Reply]:
+    """"What would you like to ask a person?" (with a Thôi / Cancel button)."""
+    state = ctx.state
+    state["pending"] = PENDING
+    await save_resident(ctx.db, ctx.resident, state=state)
+    return [Reply(t(ctx.english)["ask_person"], buttons=(cancel_button(ctx.english),))]
 
 
 async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context
 from bot.handlers import scamcheck
-from bot.replies import SHOW, render_entry, t
+from bot.replies import SHOW, question_label, render_entry, t
 
 MENU = "m:"  # m: (top) | m:<group>
 
@@ -28,6 +28,6 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
         buttons += (scamcheck.menu_button(ctx.english),)
         return [Reply(words["menu"], buttons=buttons)]
     buttons = tuple(
-        Button(e.question, SHOW + e.id) for e in group.entries if e.status == "published" and e.kind == "faq"
+        Button(question_label(e, ctx.english), SHOW + e.id) for e in group.entries if e.status == "published" and e.kind == "faq"
     ) + (Button(words["back"], MENU),)
     return [Reply(words["menu_group"], buttons=buttons)]

@@ -7,9 +7,10 @@ import logging
 import time
 
 from bot import metrics
-from bot.channels.base import Incoming, Reply
+from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context
-from bot.replies import render_match, t
+from bot.handlers.phrases import asks_for_person
+from bot.replies import ESCALATE, render_match, t
 from bot.services.questions import log_question
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,10 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     text = (msg.text or "").strip()
     if not text:
         return [Reply(t(ctx.english)["not_text"])]
+    if asks_for_person(text):
+        # "gặp người thật", "cho tôi nói chuyện với cán bộ": the one-tap offer, no command to type.
+        words = t(ctx.english)
+        return [Reply(words["person_offer"], buttons=(Button(words["escalate"], ESCALATE),))]
     notes: list[Reply] = []
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]

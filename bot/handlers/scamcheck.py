@@ -14,7 +14,7 @@ import logging
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.redact import redact
-from bot.replies import ESCALATE
+from bot.replies import ESCALATE, cancel_button
 from bot.scamcheck import SIGNS, Result, Verdict, check
 from bot.services import scamchecks, scamlists
 
@@ -142,7 +142,7 @@ async def _ask(ctx: Context) -> list[Reply]:
     state = ctx.state
     state["pending"] = PENDING
     await save_resident(ctx.db, ctx.resident, state=state)
-    return [Reply(_words(ctx.english)["ask"])]
+    return [Reply(_words(ctx.english)["ask"], buttons=(cancel_button(ctx.english),))]
 
 
 async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:

@@ -9,14 +9,12 @@ from bot.channels.base import Button, Incoming, Reply
 from bot.clock import now as utcnow
 from bot.conversation import Context, save_resident
 from bot.handlers import area
+from bot.replies import cancel_button, t
 
 SUB = "d:"  # d:t:<group> toggles a topic, d:all, d:ok (consent)
 UNSUB = "u:"  # u:off stops, u:keep keeps
+PENDING = "subscribe"
 
-CONSENT = (
-    "Bằng cách bấm \"Đồng ý\", bạn đồng ý nhận thông báo về chuyển đổi số của thành phố và của Tổ Công nghệ số "
-    "cộng đồng {area} qua kênh trò chuyện này. Bạn có thể hủy bất cứ lúc nào bằng /huy hoặc nút dưới mỗi thông báo."
-)
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -28,13 +26,20 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def topics(ctx: Context) -> list[Reply]:
     await ctx.kb.matcher()
-    chosen = set(ctx.state.get("sub_topics") or [])
+    words = t(ctx.english)
+    state = ctx.state
+    if state.get("pending") != PENDING:
+        state["pending"] = PENDING
+        await save_resident(ctx.db, ctx.resident, state=state)
+    chosen = set(state.get("sub_topics") or [])
     groups = [g for g in ctx.kb.groups if any(e.kind == "faq" and e.status == "published" for e in g.entries)]
-    buttons = [Button(("✅ " if g.group in chosen else "") + g.title, f"{SUB}t:{g.group}") for g in groups]
-    buttons.append(Button(("✅ " if not chosen else "") + "Tất cả chủ đề", f"{SUB}all"))
-    buttons.append(Button("Đồng ý nhận thông báo", f"{SUB}ok"))
+    buttons = [Button(("✅ " if g.group in chosen else "") + (g.title_en if ctx.english and g.title_en else g.title),
+                      f"{SUB}t:{g.group}") for g in groups]
+    buttons.append(Button(("✅ " if not chosen else "") + words["sub_all"], f"{SUB}all"))
+    buttons.append(Button(words["sub_ok"], f"{SUB}ok"))
+    buttons.append(cancel_button(ctx.english))
     label = await area.label_of(ctx, ctx.resident.area_code)
-    text = "Chọn chủ đề bạn quan tâm (bấm để chọn/bỏ), rồi bấm Đồng ý.\n\n" + CONSENT.format(area=label)
+    text = words["sub_topics"] + "\n\n" + words["sub_consent"].format(area=label)
     return [Reply(text, buttons=tuple(buttons))]
 
 
@@ -57,21 +62,23 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
             return await area.ask(ctx, then="subscribe")
         await store_subscription(ctx.db, ctx.resident.id, ctx.resident.area_code, chosen)
         state.pop("sub_topics", None)
+        state.pop("pending", None)
         await save_resident(ctx.db, ctx.resident, state=state, consent_subscribe_at=utcnow())
         label = await area.label_of(ctx, ctx.resident.area_code)
-        return [Reply(f"Đã đăng ký nhận thông báo cho {label}. Gõ /huy để ngừng nhận.")]
+        return [Reply(t(ctx.english)["sub_done"].format(area=label))]
     return await topics(ctx)
 
 
 async def stop(msg: Incoming, ctx: Context) -> list[Reply]:
     """/huy: confirm stopping announcements."""
-    return [Reply("Bạn muốn ngừng nhận thông báo?",
-                  buttons=(Button("Hủy nhận tin", f"{UNSUB}off"), Button("Vẫn nhận", f"{UNSUB}keep")))]
+    words = t(ctx.english)
+    return [Reply(words["unsub_ask"], buttons=(Button(words["unsub_yes"], f"{UNSUB}off"), Button(words["unsub_no"], f"{UNSUB}keep")))]
 
 
 async def stop_button(msg: Incoming, ctx: Context) -> list[Reply]:
+    words = t(ctx.english)
     if (msg.button or "") != f"{UNSUB}off":
-        return [Reply("Bạn vẫn tiếp tục nhận thông báo.")]
+        return [Reply(words["unsub_kept"])]
     if await unsubscribe(ctx.db, ctx.resident.id):
-        return [Reply("Đã hủy: bạn sẽ không nhận thông báo nữa. Gõ /dangky nếu muốn nhận lại.")]
-    return [Reply("Bạn chưa đăng ký nhận thông báo nào. Gõ /dangky để đăng ký.")]
+        return [Reply(words["unsub_done"])]
+    return [Reply(words["unsub_none"])]

@@ -10,7 +10,7 @@ import re
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
 from bot.handlers import area
-from bot.replies import RATE
+from bot.replies import RATE, cancel_button
 from bot.services import teams
 
 TEAM = "t:"  # t:claim:<id> | t:answer:<id> | t:reject:<id> | t:propose:<id> | t:move:<id>
@@ -129,7 +129,7 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
         state["pending"] = PENDING_ANSWER
         state["answer_ticket"] = t.id
         await save_resident(ctx.db, ctx.resident, state=state)
-        return [Reply(f"Gõ câu trả lời cho câu hỏi số {t.id}; tôi sẽ gửi tới người hỏi.")]
+        return [Reply(f"Gõ câu trả lời cho câu hỏi số {t.id}; tôi sẽ gửi tới người hỏi.", buttons=(cancel_button(False),))]
     if action == "reject":
         if await teams.reject(ctx.db, t.id, member):
             if t.chat:
@@ -148,7 +148,8 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
         state["pending"] = PENDING_MOVE
         state["move_ticket"] = t.id
         await save_resident(ctx.db, ctx.resident, state=state)
-        return [Reply("Chuyển câu hỏi cho phường, xã nào? Gõ tên, hoặc gõ \"thành phố\" để chuyển lên thành phố.")]
+        return [Reply("Chuyển câu hỏi cho phường, xã nào? Gõ tên (tên cũ cũng được), hoặc gõ \"thành phố\" để chuyển lên thành phố.",
+                      buttons=(cancel_button(False),))]
     return [Reply("Không rõ thao tác.")]
 
 
@@ -165,9 +166,17 @@ async def move_text(msg: Incoming, ctx: Context) -> list[Reply]:
     code: str | None = None
     label = "thành phố"
     if typed.lower() not in ("thành phố", "thanh pho", "tp", "city"):
-        found = area.find_area(typed, await area.list_areas(ctx.db))
+        areas = await area.list_areas(ctx.db)
+        found = area.find_area(typed, areas)
+        units = await area.old_units(ctx)
+        old = area.find_old(typed, units)
+        if (not found or found[0][1] < 90) and len(old) == 1 and len(old[0][0].new_codes) == 1:
+            new_area = next((a for a in areas if a.code == old[0][0].new_codes[0]), None)
+            found = [(new_area, 100.0)] if new_area is not None else found
         if not found or found[0][1] < 80:
-            return [Reply("Tôi chưa tìm thấy phường, xã đó; câu hỏi chưa được chuyển. Bấm Chuyển và gõ lại tên.")]
+            hint = area.resolve_old(typed, units, areas)
+            extra = f" ({hint.text.split('.')[0]}.)" if hint is not None else ""
+            return [Reply(f"Tôi chưa tìm thấy phường, xã đó; câu hỏi chưa được chuyển.{extra} Bấm Chuyển và gõ lại tên.")]
         code, label = found[0][0].code, found[0][0].label
     ok, target = await teams.transfer(ctx.db, ticket_id, member, code)
     if not ok:

@@ -122,12 +122,12 @@ async def from_aggregates(conn: AsyncConnection, start: dt.date, end: dt.date, a
         out.questions.append(QuestionCount(_day(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]))
     r_ = ReportResidentsDaily.__table__.c
     where = [r_.day >= start, r_.day < end] + ([r_.area_code == area] if area is not None else [])
-    for r in (await conn.execute(select(r_.day, r_.channel, r_.area_code, r_.residents).where(*where))).all():
-        out.residents.append(ResidentCount(_day(r[0]), r[1], r[2], r[3]))
+    for rr in (await conn.execute(select(r_.day, r_.channel, r_.area_code, r_.residents).where(*where))).all():
+        out.residents.append(ResidentCount(_day(rr[0]), rr[1], rr[2], rr[3]))
     g = ReportGapsDaily.__table__.c
     where = [g.day >= start, g.day < end] + ([g.area_code == area] if area is not None else [])
-    for r in (await conn.execute(select(g.day, g.area_code, g.normalized, g.questions).where(*where))).all():
-        out.gaps.append(GapCount(_day(r[0]), r[1], r[2], r[3]))
+    for rg in (await conn.execute(select(g.day, g.area_code, g.normalized, g.questions).where(*where))).all():
+        out.gaps.append(GapCount(_day(rg[0]), rg[1], rg[2], rg[3]))
     return out
 
 

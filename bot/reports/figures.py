@@ -32,6 +32,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -142,7 +143,7 @@ def _median_hours(pairs: list[tuple[dt.datetime, dt.datetime]]) -> float | None:
     return round(statistics.median(hours), 2) if hours else None
 
 
-def _question_figures(rows: daily.Totals) -> dict[str, object]:
+def _question_figures(rows: daily.Totals) -> dict[str, Any]:
     by_channel, by_area, answered_channel, answered_area = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     kinds, topics, up, down = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     for channel, area, decision, entry, n, n_up, n_down in rows.questions:
@@ -204,7 +205,7 @@ async def compute(db: Database, period: Period, area: str | None = None) -> Repo
     async with db.session() as session:
         area_names = {c: AreaRow(c, k, n).label for c, k, n in (await session.execute(select(Area.code, Area.kind, Area.name))).all()}
         titles = dict((await session.execute(
-            select(KbEntry.id, KbEntry.question).where(KbEntry.id.in_([t[0] for t in topics]))  # type: ignore[union-attr]
+            select(KbEntry.id, KbEntry.question).where(KbEntry.id.in_([t[0] for t in topics]))
         )).all())
         tickets = await _tickets(session, start, end, area)
         members = await _members(session, start, end, area)
@@ -213,12 +214,12 @@ async def compute(db: Database, period: Period, area: str | None = None) -> Repo
     return Report(
         period=period, area=area, area_names=area_names, tickets=tickets, members=members, campaigns=campaigns,
         subscribers=subscribers,
-        top_topics=[(e, titles.get(e, ""), n, u, d) for e, n, u, d in topics],  # type: ignore[union-attr]
-        **figures,  # type: ignore[arg-type]
+        top_topics=[(e, titles.get(e, ""), n, u, d) for e, n, u, d in topics],
+        **figures,
     )
 
 
-async def _tickets(session, start: dt.datetime, end: dt.datetime, area: str | None) -> TicketFigures:  # type: ignore[no-untyped-def]
+async def _tickets(session, start: dt.datetime, end: dt.datetime, area: str | None) -> TicketFigures:
     where = [Ticket.created_at >= start, Ticket.created_at < end] + ([Ticket.area_code == area] if area else [])
     states = dict((await session.execute(select(Ticket.status, func.count()).where(*where).group_by(Ticket.status))).all())
     answered_where = [Ticket.status == "answered", Ticket.answered_at >= start, Ticket.answered_at < end]
@@ -232,7 +233,7 @@ async def _tickets(session, start: dt.datetime, end: dt.datetime, area: str | No
     )
 
 
-async def _members(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[MemberFigure]:  # type: ignore[no-untyped-def]
+async def _members(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[MemberFigure]:
     """Every member of the teams in scope, with the tickets they answered in the period
     (members who answered nothing are listed too: the plan wants to see who helps)."""
     team_query = select(Team.id, Team.name).order_by(Team.name)
@@ -255,7 +256,7 @@ async def _members(session, start: dt.datetime, end: dt.datetime, area: str | No
     return sorted(out, key=lambda m: (m.team, -m.answered, m.member))
 
 
-async def _campaigns(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[CampaignFigure]:  # type: ignore[no-untyped-def]
+async def _campaigns(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[CampaignFigure]:
     campaigns = (await session.scalars(
         select(Campaign).where(Campaign.started_at >= start, Campaign.started_at < end).order_by(Campaign.started_at)
     )).all()
@@ -277,10 +278,10 @@ async def _campaigns(session, start: dt.datetime, end: dt.datetime, area: str | 
     return out
 
 
-async def _subscribers(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[SubscriberFigure]:  # type: ignore[no-untyped-def]
+async def _subscribers(session, start: dt.datetime, end: dt.datetime, area: str | None) -> list[SubscriberFigure]:
     s = Subscription
 
-    def count(*conditions: ColumnElement[bool]):  # type: ignore[no-untyped-def]
+    def count(*conditions: ColumnElement[bool]):
         return func.sum(case((and_(*conditions), 1), else_=0))
 
     query = select(

@@ -6,7 +6,7 @@ computes the day's counts exactly as a report reads them (`daily.from_log`), add
 to the aggregate tables and deletes the day's rows: a report of any past period gives
 the same figures afterwards. Tickets created before the cutoff keep their timing and
 state (the teams' figures need them) but lose the question, the answer, the resident's
-name, chat and link. Raw platform updates in the inbox and delivered messages in
+name, chat and link; the web chat's history before the cutoff is deleted. Raw platform updates in the inbox and delivered messages in
 `deliveries` (they hold residents' ids and words) are deleted `RAW_KEEP` after they were
 answered or delivered, whatever the retention. `cdsbot maintenance purge` runs it by
 hand; `cdsbot run` runs it once a day.
@@ -25,9 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.reports import daily
 from bot.reports.periods import local_day_start, local_today
 from bot.storage.db import Database
-from bot.storage.models import (
-    Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow,
-)
+from bot.storage.models import Delivery, InboxItem, QuestionLog, ReportGapsDaily, ReportQuestionsDaily, ReportResidentsDaily, Ticket, utcnow
 
 __all__ = ["PurgeResult", "cutoff", "purge"]
 
@@ -124,6 +122,9 @@ async def purge(db: Database, before: dt.date, progress: Callable[[dt.date, int]
                                            t.resident_id.is_not(None)))
             .values(question="", answer="", display_name="", chat="", resident_id=None)
         )).rowcount or 0
+    from bot.services import history
+
+    await history.purge(db, end)  # the web chat's history is kept as long as the question log
     raw = await purge_raw(db, utcnow() - RAW_KEEP)
     if purged_rows or tickets or raw:
         logger.info("purged %s question-log rows of %s days, the texts of %s tickets before %s, and %s raw messages",

@@ -6,7 +6,6 @@ normalised text with phone and ID-card numbers masked (`bot/redact.py`), the dec
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,15 +14,12 @@ from sqlalchemy import insert
 from bot.clock import now as utcnow
 from bot.conversation import save_states
 from bot.matcher import Match
+from bot.pseudonyms import resident_hash
 from bot.redact import redact
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident
 
 __all__ = ["log_question", "redact", "resident_hash"]
-
-
-def resident_hash(channel: str, user: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{channel}:{user}".encode()).hexdigest()
 
 
 async def log_question(

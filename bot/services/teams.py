@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 
 from bot.clock import now as utcnow
 from bot.kb_files import Entry
-from bot.storage.db import Database
+from bot.storage.db import Database, rowcount
 from bot.storage.models import Area, Team, TeamInvite, TeamMember, Ticket
 
 __all__ = [
@@ -100,7 +100,7 @@ async def join(db: Database, code: str, channel: str, user: str, chat: str, disp
             update(TeamInvite).where(TeamInvite.code == code.strip().upper(), TeamInvite.used_at.is_(None))
             .values(used_at=utcnow())
         )
-        if not used.rowcount:
+        if not rowcount(used):
             return None
         invite = await session.get(TeamInvite, code.strip().upper())
         assert invite is not None

@@ -18,7 +18,6 @@ PostgreSQL is backed up with its own tools (`pg_dump`); see docs/deployment.*.md
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import sqlite3
 import time

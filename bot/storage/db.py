@@ -11,20 +11,20 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Insert, Table, event
+from sqlalchemy import CursorResult, Insert, Result, Table, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.storage.group_commit import GroupCommit
 
-__all__ = ["DatabaseError", "Database", "open_database", "alembic_config"]
+__all__ = ["DatabaseError", "Database", "open_database", "alembic_config", "rowcount"]
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -65,11 +65,11 @@ class Database:
 
     def insert_new(self, table: Table) -> Insert:
         """INSERT that skips rows whose unique key is already there (ON CONFLICT DO NOTHING)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
         if self.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        return dialect_insert(table).on_conflict_do_nothing()
+            return sqlite.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
 
     def session(self) -> AsyncSession:
         return self.sessions()
@@ -91,7 +91,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -137,3 +137,9 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
             f"{str(exc).splitlines()[0] if str(exc) else ''}"
         ) from exc
     return db
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (`execute` is typed as returning a plain Result,
+    though for these statements SQLAlchemy returns a CursorResult that has the count)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -9,9 +9,9 @@ resident, never the platform id; residents hold what the conversation needs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.clock import now as utcnow
@@ -19,6 +19,9 @@ from bot.clock import now as utcnow
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # Every model here maps one Table; saying so lets Core statements (insert, update) on
+    # `Model.__table__` type-check.
+    __table__: ClassVar[Table]
 
 
 class KbGroup(Base):
@@ -264,6 +267,36 @@ class Delivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ChatHistory(Base):
+    """The web chat's conversation, shown again after a reload: the resident's messages
+    and the assistant's replies, in order. Kept as long as the question log
+    (QUESTION_RETENTION_DAYS) and deleted with the resident (/xoadulieu)."""
+
+    __tablename__ = "chat_history"
+    __table_args__ = (Index("ix_chat_history_chat", "channel", "chat", "id"),
+                      Index("ix_chat_history_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))
+    sender: Mapped[str] = mapped_column(String(16))  # resident | assistant
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OldUnitsFile(Base):
+    """One row: the old-units CSV an admin uploaded (it replaces knowledge/old-units.csv)."""
+
+    __tablename__ = "old_units_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Subscription(Base):

@@ -233,3 +233,248 @@ async def test_the_privacy_answer_states_the_live_retention_setting(settings) ->
         assert "tối đa 30 ngày" in asked
     finally:
         await assistant.db.dispose()
+
+
+# ---- No dead ends: every waiting state can be left (issue 19) ----
+
+async def _state(bot: Assistant, user: str = "u1") -> dict:  # type: ignore[type-arg]
+    async with bot.db.session() as s:
+        return dict(await s.scalar(select(Resident.state).where(Resident.platform_user_id == user)) or {})
+
+
+@pytest.mark.asyncio
+async def test_ward_prompt_is_left_by_commands_buttons_words_and_questions(bot: Assistant) -> None:
+    unknown = await send(bot, "khi nào có sóng 5G ở xã Trà My")
+    ask = await send(bot, btn=button(unknown, "Hỏi người thật"))
+    assert "phường, xã nào" in texts(ask) and "c:" in payloads(ask)  # the prompt carries "Thôi"
+    # 1. a command works and drops the prompt
+    menu = await send(bot, "/menu")
+    assert "Chọn nhóm chủ đề" in texts(menu) and "pending" not in await _state(bot)
+    # 2. a menu button (the web chat's Chủ đề) works and drops it
+    await send(bot, btn=button(unknown, "Hỏi người thật"))
+    assert "Chọn nhóm chủ đề" in texts(await send(bot, btn="m:")) and "pending" not in await _state(bot)
+    # 3. the Thôi button, the words and /huy leave it
+    for leave in ({"btn": "c:"}, {"text": "thôi"}, {"text": "hủy"}, {"text": "Không"}, {"text": "/huy"}):
+        await send(bot, btn=button(unknown, "Hỏi người thật"))
+        left = await send(bot, **leave)
+        assert "Đã thôi" in texts(left), leave
+        assert "Bạn muốn ngừng nhận thông báo" not in texts(left)  # /huy here means "cancel", not "unsubscribe"
+        assert "pending" not in await _state(bot)
+    # 4. a clear question is answered, and the resident is told the ward question was dropped
+    for question in ("tui bị lừa chuyển khoản rồi phải làm sao", "lừa đảo", "cảm ơn nghe"):
+        await send(bot, btn=button(unknown, "Hỏi người thật"))
+        answered = await send(bot, question)
+        assert "đã thôi hỏi phường, xã" in texts(answered), question
+        assert "chưa tìm thấy phường" not in texts(answered) and "La Dêê" not in texts(answered)
+        assert "pending" not in await _state(bot)
+    # /start works too
+    await send(bot, btn=button(unknown, "Hỏi người thật"))
+    assert "Xin chào" in texts(await send(bot, "/start")) and "pending" not in await _state(bot)
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 0  # nothing was passed on
+
+
+@pytest.mark.asyncio
+async def test_question_for_a_person_prompt_can_be_left(bot: Assistant) -> None:
+    ask = await send(bot, "/hoi")
+    assert "điều gì" in texts(ask) and "c:" in payloads(ask)
+    assert "Đã thôi" in texts(await send(bot, "thôi"))
+    await send(bot, "/hoi")
+    assert "Chọn nhóm chủ đề" in texts(await send(bot, "/menu"))
+    assert "pending" not in await _state(bot)
+    await send(bot, "/hoi")
+    assert "Đã thôi" in texts(await send(bot, btn="c:"))
+    for command in ("/thoi", "/cancel"):
+        await send(bot, "/hoi")
+        assert "Đã thôi" in texts(await send(bot, command))
+    assert "pending" not in await _state(bot)
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+async def _member_with_ticket(bot: Assistant) -> int:
+    from bot.services import teams
+
+    team = await teams.create_team(bot.db, "phuong-an-hai", "Tổ CNS phường An Hải")
+    code = await teams.create_invite(bot.db, team)
+    await send(bot, f"/thamgia {code}", user="m1")
+    await send(bot, "/khuvuc", user="r1")
+    await send(bot, "An Hải", user="r1")
+    done = await send(bot, "/hoi bao giờ có sóng 5G ở tổ dân phố tôi", user="r1")
+    return int(texts(done).split("(số ")[1].split(")")[0])
+
+
+@pytest.mark.asyncio
+async def test_team_answer_prompt_can_be_left(bot: Assistant) -> None:
+    number = await _member_with_ticket(bot)
+    prompt = await send(bot, btn=f"t:answer:{number}", user="m1")
+    assert "Gõ câu trả lời" in texts(prompt) and "c:" in payloads(prompt)
+    assert "Đã thôi" in texts(await send(bot, "hủy", user="m1"))
+    assert "pending" not in await _state(bot, "m1") and "answer_ticket" not in await _state(bot, "m1")
+    await send(bot, btn=f"t:answer:{number}", user="m1")
+    assert "Cách dùng" in texts(await send(bot, "/traloi", user="m1"))  # a command works and drops it
+    assert "pending" not in await _state(bot, "m1")
+    from bot.services import teams
+
+    assert (await teams.ticket(bot.db, number)).status != "answered"  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_transfer_prompt_can_be_left_and_takes_old_names(bot: Assistant) -> None:
+    number = await _member_with_ticket(bot)
+    prompt = await send(bot, btn=f"t:move:{number}", user="m1")
+    assert "phường, xã nào" in texts(prompt) and "c:" in payloads(prompt)
+    assert "Đã thôi" in texts(await send(bot, btn="c:", user="m1"))
+    assert "move_ticket" not in await _state(bot, "m1")
+    await send(bot, btn=f"t:move:{number}", user="m1")
+    assert "Chọn nhóm chủ đề" in texts(await send(bot, btn="m:", user="m1"))
+    assert "move_ticket" not in await _state(bot, "m1")
+    await send(bot, btn=f"t:move:{number}", user="m1")
+    moved = await send(bot, "Thạc Gián", user="m1")  # an old name: phường Thạc Gián is now in phường Thanh Khê
+    assert "Thanh Khê" in texts(moved) and "Đã chuyển" in texts(moved)
+
+
+@pytest.mark.asyncio
+async def test_subscription_steps_can_be_left(bot: Assistant) -> None:
+    from bot.storage.models import Subscription
+
+    ask = await send(bot, "/dangky")
+    assert "c:" in payloads(ask)
+    assert "Đã thôi" in texts(await send(bot, "không"))
+    await send(bot, "/dangky")
+    topics = await send(bot, "Sơn Trà")
+    assert "d:ok" in payloads(topics) and "c:" in payloads(topics)
+    await send(bot, btn="d:t:an-toan-so")
+    left = await send(bot, "vneid là gì")  # a question: answered, the subscription dropped
+    assert "đã thôi đăng ký nhận thông báo" in texts(left) and "công an" in texts(left).lower()
+    state = await _state(bot)
+    assert "pending" not in state and "sub_topics" not in state
+    await send(bot, "/dangky")
+    assert "Đã thôi" in texts(await send(bot, btn="c:"))
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Subscription)) == 0
+
+
+@pytest.mark.asyncio
+async def test_data_deletion_prompt_can_be_left(bot: Assistant) -> None:
+    await send(bot, "vneid là gì")
+    for leave in ({"text": "thôi"}, {"text": "/menu"}, {"btn": "m:"}, {"text": "chữ ký số là gì"}):
+        ask = await send(bot, "/xoadulieu")
+        assert "x:no" in payloads(ask)
+        left = await send(bot, **leave)
+        assert "Đã xóa" not in texts(left), leave
+        assert "pending" not in await _state(bot)
+    assert "chưa xóa gì" in texts(left)
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Resident)) == 1  # nothing deleted
+
+
+# ---- Old names (before 1 July 2025) ----
+
+@pytest.mark.asyncio
+async def test_an_old_ward_name_is_explained_and_confirmed(bot: Assistant) -> None:
+    await send(bot, "/khuvuc")
+    told = await send(bot, "Thạc Gián")
+    assert "Phường Thạc Gián cũ nay thuộc phường Thanh Khê" in texts(told)
+    assert payloads(told) == ["a:phuong-thanh-khe", "c:"]
+    assert "Đã ghi nhận: bạn ở Phường Thanh Khê" in texts(await send(bot, "có"))
+    await send(bot, "/khuvuc")
+    split = await send(bot, "xã Hòa Liên")  # split between two wards of today
+    assert {"a:phuong-lien-chieu", "a:phuong-hai-van"} <= set(payloads(split))
+    district = await send(bot, "quận Hải Châu")  # a former quận: its wards of today
+    assert "Quận Hải Châu cũ nay gồm" in texts(district)
+    assert {"a:phuong-hai-chau", "a:phuong-hoa-cuong"} <= set(payloads(district))
+    same = await send(bot, "Hải Châu")  # the name of today wins
+    assert "Đã ghi nhận: bạn ở Phường Hải Châu" in texts(same)
+
+
+@pytest.mark.asyncio
+async def test_old_names_work_when_asking_a_person_and_subscribing(bot: Assistant) -> None:
+    await send(bot, "khi nào có sóng 5G ở khu phố tôi")
+    await send(bot, btn="h:ask")
+    told = await send(bot, "hoa minh")
+    assert "Hòa Minh cũ nay thuộc" in texts(told) and "a:phuong-hoa-khanh" in payloads(told)
+    done = await send(bot, btn="a:phuong-hoa-khanh")
+    assert "Hòa Khánh" in texts(done) and "(số " in texts(done)
+    await send(bot, "/dangky", user="u2")
+    told = await send(bot, "Vĩnh Trung", user="u2")  # merged into Thạc Gián on 1/1/2025, now phường Thanh Khê
+    assert "phường Thanh Khê" in texts(told)
+    assert "d:ok" in payloads(await send(bot, btn="a:phuong-thanh-khe", user="u2"))
+
+
+def test_every_row_of_the_old_units_file_points_to_a_unit_of_today() -> None:
+    from bot.services.areas import read_csv as read_areas
+    from bot.services.old_units import read_csv
+    from bot.settings import ROOT
+
+    codes = {a.code for a in read_areas(ROOT / "knowledge" / "areas.csv")}
+    units = read_csv(ROOT / "knowledge" / "old-units.csv", known_codes=codes)
+    assert len(units) > 300 and all(u.source for u in units)
+    assert {u.status for u in units} == {"xac-nhan", "chua-doi-chieu"}
+    covered = {c for u in units for c in u.new_codes}
+    assert covered == codes  # every unit of today took in at least one former unit
+
+
+# ---- English and asking for a person in words ----
+
+@pytest.mark.asyncio
+async def test_english_is_english_in_buttons_prompts_and_errors(bot: Assistant) -> None:
+    await send(bot, btn="l:en")
+    suggest = await send(bot, "hồ sơ")
+    labels = [b.label for r in suggest for b in r.buttons]
+    assert "None of these" in labels and all(label.isascii() for label in labels), labels
+    assert "Try asking" in texts(await send(bot, btn="s:none"))
+    ask = await send(bot, "/khuvuc")
+    assert "Which ward" in texts(ask) and [b.label for r in ask for b in r.buttons] == ["Cancel"]
+    assert "could not find" in texts(await send(bot, "xyzzy"))
+    told = await send(bot, "Thac Gian")
+    assert "The former Phường Thạc Gián is now part of phường Thanh Khê" in texts(told)
+    assert "Cancelled" in texts(await send(bot, "cancel"))
+    sub = await send(bot, "/dangky")
+    sub = await send(bot, btn="a:phuong-thanh-khe")
+    assert "Agree" in texts(sub) and "Đồng ý" not in texts(sub)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("words", ["gặp người thật", "cho tôi nói chuyện với cán bộ", "talk to a human",
+                                   "tôi muốn nói chuyện với người thật"])
+async def test_asking_for_a_person_in_words_gets_the_one_tap_offer(bot: Assistant, words: str) -> None:
+    offer = await send(bot, words)
+    assert payloads(offer) == ["h:ask"] and "/hoi" not in texts(offer)
+    ask = await send(bot, btn="h:ask")  # no earlier question: asked for it, with a Thôi button
+    assert ("điều gì" in texts(ask) or "What would you like" in texts(ask)) and "c:" in payloads(ask)
+
+
+@pytest.mark.asyncio
+async def test_talk_to_a_person_at_any_time(bot: Assistant) -> None:
+    ask = await send(bot, btn="h:new")  # the web chat's always-visible "Gặp người thật"
+    assert "điều gì" in texts(ask) and "c:" in payloads(ask)
+    await send(bot, "khi nào có sóng 5G ở khu phố tôi")
+    offer = await send(bot, btn="h:new")
+    assert "sóng 5G" in texts(offer) and set(payloads(offer)) == {"h:ask", "c:"}
+    typed = await send(bot, "Cho tôi hỏi lịch học lớp kỹ năng số cho người cao tuổi")
+    assert "phường, xã nào" in texts(typed)  # the typed question goes to a person, after the ward
+
+
+@pytest.mark.asyncio
+async def test_web_history_is_kept_and_deleted_with_the_data(bot: Assistant) -> None:
+    from bot.services import history
+
+    user = "webuser0000000002"
+    await send(bot, "/start", user=user)
+    await send(bot, "vneid là gì", user=user)
+    down = await send(bot, btn="r:down:vneid-la-gi", user=user)
+    assert down
+    past = await history.messages(bot.db, "web", user)
+    froms = [m["from"] for m in past]
+    assert froms[0] == "assistant" and "resident" in froms  # the automatic /start is not shown as typed
+    said = [m["text"] for m in past if m["from"] == "resident"]
+    assert said == ["vneid là gì", "👎 Chưa đúng"]  # a tapped button is shown by its label
+    assert any(b["payload"].startswith("r:up:") for m in past for b in m["buttons"])
+    await send(bot, btn="m:", user=user)  # the web chat's Chủ đề and Gặp người thật buttons
+    await send(bot, btn="h:new", user=user)
+    said = [m["text"] for m in await history.messages(bot.db, "web", user) if m["from"] == "resident"]
+    assert said[-2:] == ["Chủ đề", "Gặp người thật"]
+    await send(bot, "/xoadulieu", user=user)
+    await send(bot, btn="x:yes", user=user)
+    assert await history.messages(bot.db, "web", user) == []

@@ -142,3 +142,19 @@ async def test_raw_messages_go_a_week_after_they_were_answered(db: Database) -> 
         waiting = (await session.scalars(select(Delivery.chat))).all()
     assert left == ["3", "4"]  # not yet answered, or answered within the week
     assert waiting == ["s2"]  # not yet delivered
+
+
+@pytest.mark.asyncio
+async def test_the_web_chat_history_is_kept_as_long_as_the_question_log(db: Database) -> None:
+    from bot import clock
+    from bot.channels.base import Reply
+    from bot.services import history
+
+    now = utcnow()
+    clock.set_now(now - dt.timedelta(days=400))
+    await history.record(db, "web", "session-old-0000001", "câu hỏi cũ", [Reply("trả lời cũ")])
+    clock.set_now(now)
+    await history.record(db, "web", "session-new-0000001", "câu hỏi mới", [Reply("trả lời mới")])
+    await purge(db, cutoff(365))
+    assert await history.messages(db, "web", "session-old-0000001") == []
+    assert [m["text"] for m in await history.messages(db, "web", "session-new-0000001")] == ["câu hỏi mới", "trả lời mới"]

@@ -7,9 +7,7 @@ Create Date: 2026-11-26 07:04:41.812267
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0008'
 down_revision = '0007'
