@@ -24,8 +24,22 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from admin import render
-from admin.pages import (accounts, audit, auth, campaigns, home, kb, kb_history, kb_transfer, questions, reports, scamchecks,
-                         scamlists, teams, tickets)
+from admin.pages import (
+    accounts,
+    audit,
+    auth,
+    campaigns,
+    home,
+    kb,
+    kb_history,
+    kb_transfer,
+    questions,
+    reports,
+    scamchecks,
+    scamlists,
+    teams,
+    tickets,
+)
 from admin.security import Protected
 
 if TYPE_CHECKING:

@@ -111,7 +111,7 @@ def score(rows: list[dict[str, Any]], checker: Any, misses: bool = False) -> str
         out.append("")
         for items in groups.values():
             for row, r in items:
-                label = row.get("label")
+                label = str(row.get("label"))
                 wrong = (label == "scam" and r.verdict.value == "no_signs") or (label != "scam" and r.verdict.value == "scam")
                 missing = sorted(set(row.get("signs") or []) - set(r.signs))
                 if wrong or missing:

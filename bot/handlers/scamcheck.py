@@ -10,6 +10,7 @@ numbers masked (bot/redact.py).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, save_resident
@@ -79,7 +80,7 @@ WORDS = {
 }
 
 
-def _words(english: bool) -> dict:  # type: ignore[type-arg]
+def _words(english: bool) -> dict[str, Any]:
     return WORDS["en" if english else "vi"]
 
 

@@ -88,7 +88,7 @@ class Result:
         return bool(self.links or self.has_number) and (self.has_request or bool(self.findings))
 
 
-class _FoldTable(dict):  # type: ignore[type-arg]
+class _FoldTable(dict[int, int]):
     """str.translate table: each character to one lower-case, accent-free character."""
 
     def __missing__(self, code: int) -> int:
@@ -212,13 +212,13 @@ def anchors(expanded: str) -> frozenset[str] | None:
             return None
         rest = alt[m.end():]
         while rest.startswith(("(?!", "(?=")):  # a lookahead after the word consumes nothing
-            depth, i = 0, 0
-            for i, ch in enumerate(rest):
+            depth, close = 0, 0
+            for close, ch in enumerate(rest):  # noqa: B007 (its value after the loop is the point)
                 depth += ch == "("
                 depth -= ch == ")"
                 if depth == 0:
                     break
-            rest = rest[i + 1:]
+            rest = rest[close + 1:]
         if rest and rest[0] not in " )" or rest.startswith(" ?"):
             return None  # the first word is not a whole word ("any ?desk", "khan( cap)?")
         found.add(m.group())
@@ -231,7 +231,8 @@ Parts = tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...]
 def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
     """Patterns whose first words can be told are tried only where one of those words
     starts; the others are joined in one regular expression that scans the whole text."""
-    always, anchored = [], []
+    always: list[str] = []
+    anchored: list[tuple[frozenset[str] | None, re.Pattern[str]]] = []
     for p in patterns:
         expanded = _expand(str(p), words)
         need = anchors(expanded)
@@ -239,7 +240,8 @@ def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
             always.append(_to_regex(expanded))
         else:
             anchored.append((need, re.compile(_to_regex(expanded))))
-    return tuple(([(None, re.compile("|".join(always)))] if always else []) + anchored)
+    parts: list[tuple[frozenset[str] | None, re.Pattern[str]]] = [(None, re.compile("|".join(always)))] if always else []
+    return tuple(parts + anchored)
 
 
 def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterable[re.Match[str]]:
