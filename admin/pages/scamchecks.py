@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import NavItem, render, url
 from bot.scamcheck import SIGNS
@@ -22,7 +23,7 @@ __all__ = ["ROUTES", "NAV"]
 
 @require(CITY)
 async def scam_week(request: Request, user: User) -> Response:
-    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
+    a = assistant(request)
     try:
         day = dt.date.fromisoformat(request.query_params.get("week", ""))
     except ValueError:

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from admin.audit import recent, record
+from admin.context import assistant
 from admin.guard import CITY, User, require
 from admin.render import NavItem, flash, render, url
 from bot.services import scamlists
@@ -18,7 +19,7 @@ __all__ = ["ROUTES", "NAV"]
 
 @require(CITY)
 async def scam_lists(request: Request, user: User) -> Response:
-    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
+    a = assistant(request)
     files = scamlists.file_lists(a.settings.knowledge_dir)
     saved = await scamlists.saved_lists(a.db)
     lists = [{"name": name, "title": title, "items": list(saved[name].items) if name in saved else files[name],
@@ -29,7 +30,7 @@ async def scam_lists(request: Request, user: User) -> Response:
 
 @require(CITY)
 async def scam_list_save(request: Request, user: User) -> Response:
-    a = request.app.state.get_assistant()  # the running assistant (admin/app.py)
+    a = assistant(request)
     name = request.path_params["list_name"]
     form = await request.form()
     items = str(form.get("items", "")).splitlines()
