@@ -24,7 +24,24 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from admin import render
-from admin.pages import accounts, audit, auth, campaigns, home, inbox, join, kb, kb_history, kb_transfer, questions, reports, teams, tickets
+from admin.pages import (
+    accounts,
+    audit,
+    auth,
+    campaigns,
+    home,
+    inbox,
+    join,
+    kb,
+    kb_history,
+    kb_transfer,
+    questions,
+    reports,
+    scamchecks,
+    scamlists,
+    teams,
+    tickets,
+)
 from admin.security import Protected
 
 if TYPE_CHECKING:
@@ -33,7 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["PAGES", "PUBLIC", "create_admin"]
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (auth, join, home, inbox, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, teams, accounts, audit)
+PAGES = (auth, join, home, inbox, kb, kb_history, kb_transfer, questions, tickets, campaigns, reports, scamchecks, scamlists, teams,
+         accounts, audit)
 #: Route names anyone may reach: the login form and the stylesheet and script it uses.
 PUBLIC = frozenset({"login", "login_post", "logout", "static", "join", "join_post"})  # join: a team's invite link
 

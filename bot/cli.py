@@ -545,10 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     add(sbs, "stats", "Số người đang nhận tin theo phường, xã (subscriber counts).", cmd_subscribers_stats)
 
-    from bot import cli_reports, cli_run
+    from bot import cli_check, cli_reports, cli_run
 
     cli_run.register(sub, add)
     cli_reports.register(sub, add)
+    cli_check.register(sub, add)
     return p
 
 

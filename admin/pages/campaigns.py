@@ -105,6 +105,12 @@ async def campaign_list(request: Request, user: User) -> Response:
 async def campaign_new(request: Request, user: User) -> Response:
     draft = {"text": "", "image_url": "", "links_raw": "", "channels": [], "areas": [user.area] if user.area else [],
              "topics": [], "when": "draft", "at": ""}
+    # Prefilled from a link (the weekly scam-check view proposes a warning for its wards).
+    p = request.query_params
+    if p.get("text"):
+        draft["text"] = p["text"][:2000]
+    if p.getlist("area") and user.role != TEAM_LEADER:
+        draft["areas"] = [a for a in p.getlist("area") if a][:200]
     return await _compose(request, user, draft)
 
 

@@ -179,6 +179,8 @@ def decode(update: Update) -> Incoming | None:
     replied = msg.reply_to_message
     if replied is not None and replied.text:
         meta["reply_to"] = replied.text[:300]  # a team member replying to a notification
+    if msg.forward_origin is not None:
+        meta["forwarded"] = "1"  # a message the resident received elsewhere: checked for scam signs
     return Incoming("telegram", str(msg.from_user.id), str(msg.chat.id), text=text,
                     display_name=msg.from_user.first_name or "", meta=meta)
 

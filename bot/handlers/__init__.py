@@ -3,8 +3,11 @@
 `dispatch` loads the resident, applies flood protection, and routes:
 1. commands (`/start`, `/menu`, ...), by name;
 2. button payloads, by prefix (each prefix belongs to one handler module);
-3. free text while the assistant waits for something (a ward name, a question for a person);
-4. any other free text: a question.
+3. free text while the assistant waits for something (a ward name, a question for a person,
+   a message to check);
+4. a forwarded message, or a pasted one (a link, phone or account number with a request):
+   checked for the signs of a scam;
+5. any other free text: a question.
 No prompt is a trap: a command, or a button that is not the prompt's own, drops what the
 assistant was waiting for; "thôi", "hủy", "không", /huy and the Thôi / Cancel button leave
 it; a clear question typed at a prompt is answered (see `prompt`).
@@ -19,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from bot import metrics
 from bot.channels.base import Incoming, Reply
 from bot.conversation import Context, FloodGuard, StaleResident, load_resident
-from bot.handlers import area, escalate, feedback, general, menu, privacy, prompt, question, subscribe, team_reply
+from bot.handlers import area, escalate, feedback, general, menu, privacy, prompt, question, scamcheck, subscribe, team_reply
 from bot.replies import CANCEL, ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services import history
 from bot.services.knowledge import KnowledgeBase
@@ -59,6 +62,7 @@ COMMANDS: dict[str, Handler] = {
     "traloi": team_reply.reply_command,
     "thoi": prompt.cancel,
     "cancel": prompt.cancel,
+    "kiemtra": scamcheck.command,
 }
 # While a prompt waits, these commands leave it (/huy means "cancel this", not "unsubscribe").
 LEAVE_COMMANDS = {"huy", "thoi", "cancel"}
@@ -78,6 +82,7 @@ BUTTONS: list[tuple[str, Handler]] = [
     (subscribe.SUB, subscribe.button),
     (subscribe.UNSUB, subscribe.stop_button),
     (CANCEL, prompt.cancel),
+    (scamcheck.CHECK, scamcheck.button),
 ]
 
 PENDING: dict[str, Handler] = {
@@ -87,6 +92,7 @@ PENDING: dict[str, Handler] = {
     team_reply.PENDING_ANSWER: team_reply.answer_text,
     subscribe.PENDING: prompt.leave_and_answer,
     privacy.PENDING: prompt.leave_and_answer,
+    scamcheck.PENDING: scamcheck.handle_text,
 }
 # The buttons that answer a prompt (any other button leaves it).
 OWN_BUTTONS: dict[str, tuple[str, ...]] = {
@@ -212,4 +218,6 @@ class Dispatcher:
             return PENDING[pending]
         if team_reply.replied_ticket(msg) is not None:
             return team_reply.reply_to_notification
+        if scamcheck.wants_check(msg):  # a forwarded or pasted message: checked before answering
+            return scamcheck.handle_text
         return question.handle

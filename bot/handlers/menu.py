@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context
+from bot.handlers import scamcheck
 from bot.replies import SHOW, question_label, render_entry, t
 
 MENU = "m:"  # m: (top) | m:<group>
@@ -24,6 +25,7 @@ async def handle(msg: Incoming, ctx: Context) -> list[Reply]:
     group = next((g for g in groups if g.group == group_id), None)
     if group is None:
         buttons = tuple(Button((g.title_en if ctx.english and g.title_en else g.title), MENU + g.group) for g in groups)
+        buttons += (scamcheck.menu_button(ctx.english),)
         return [Reply(words["menu"], buttons=buttons)]
     buttons = tuple(
         Button(question_label(e, ctx.english), SHOW + e.id) for e in group.entries if e.status == "published" and e.kind == "faq"

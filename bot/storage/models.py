@@ -445,3 +445,32 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)  # limit name, subject, window number
     hits: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class ScamCheck(Base):
+    """One message checked for scam signs (bot/scamcheck): counts for the city's reports.
+    No text of the message is kept, so nothing of it (no number) can leak from here."""
+
+    __tablename__ = "scam_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # scam | suspicious | no_signs
+    kind: Mapped[str] = mapped_column(String(32))  # bot.scamcheck.kinds
+    signs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScamList(Base):
+    """An editor's version of one of the scam checker's lists (official domains, known-bad
+    domains, shorteners, platforms, imitated names); it replaces the file's list.
+    Who changed what is in the audit log."""
+
+    __tablename__ = "scam_lists"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
