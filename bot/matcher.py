@@ -175,6 +175,11 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.docs)
 
+    def with_docs(self, docs: Sequence[Doc]) -> Matcher:
+        """A matcher with the same lexicon, small talk and thresholds over other entries."""
+        return Matcher(docs, self.lexicon, self.chitchat, answer_threshold=self.answer_threshold,
+                       suggest_threshold=self.suggest_threshold)
+
     def match(self, text: str) -> Match:
         """Match one message and decide what to do with it."""
         q = self.lexicon.query(text)
