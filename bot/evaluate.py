@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.matcher import Decision, Doc, Match, Matcher
-from bot.text import canon, has_diacritics, looks_english
+from bot.text import canon, has_diacritics
 
 __all__ = ["Case", "Scores", "evaluate", "format_report", "format_table", "leave_one_out", "loo_style", "read_cases"]
 
@@ -103,11 +103,11 @@ def report_of(results: Iterable[tuple[Case, Match]]) -> Report:
 LONG_WORDS = 18  # an alternate of more than this many words counts as a "long" question
 
 
-def loo_style(text: str) -> str:
+def loo_style(text: str, matcher: Matcher) -> str:
     """A style for an alternate (alternates carry no label): english, long, no-diacritics
     or natural, from the text alone."""
     words = canon(text).split()
-    if looks_english(text):
+    if matcher.is_english(matcher.lexicon.query(text)):
         return "english"
     if len(words) > LONG_WORDS:
         return "long"
@@ -128,10 +128,10 @@ def leave_one_out(docs: Sequence[Doc], build: Callable[[list[Doc]], Matcher]) ->
     longest = max((len(d.strings) for d in docs), default=0)
     for k in range(1, longest):
         held = [(d, d.strings[k]) for d in docs if len(d.strings) > k]
-        kept = [Doc(d.entry_id, d.strings[:k] + d.strings[k + 1:], d.out_of_scope) for d in docs]
+        kept = [Doc(d.entry_id, d.strings[:k] + d.strings[k + 1:], d.out_of_scope, d.english) for d in docs]
         matcher = build(kept)
         for d, text in held:
-            case = Case(text, "none" if d.out_of_scope else d.entry_id, loo_style(text))
+            case = Case(text, "none" if d.out_of_scope else d.entry_id, loo_style(text, matcher))
             results.append((case, matcher.match(text)))
     return results
 

@@ -29,7 +29,8 @@ from rapidfuzz import fuzz, process
 
 from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
-from bot.text import Lexicon, Query, looks_english
+from bot.english import EnglishIndex, Glossary, english_strings, is_english, is_vietnamese_syllable
+from bot.text import Lexicon, Query, fold
 
 __all__ = ["Decision", "Doc", "Match", "Matcher", "features"]
 
@@ -50,6 +51,7 @@ class Doc:
     entry_id: str
     strings: tuple[str, ...]  # question first, then alternates
     out_of_scope: bool = False
+    english: tuple[str, ...] = ()  # English text that is not a question string (answer_en)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of 
 FOLD_ONLY_CREDIT = 0.6
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
+EN_FUSE = 0.3  # an English message: weight of the English index where both ranked the entry
+EN_ALONE = 0.9  # ... and the factor on an entry only one of the two ranked
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
 
@@ -136,8 +140,10 @@ class Matcher:
         chitchat: Chitchat,
         answer_threshold: float = 64.0,
         suggest_threshold: float = 48.0,
+        glossary: Glossary | None = None,
     ) -> None:
         self.lexicon = lexicon
+        self.glossary = glossary if glossary is not None else Glossary()
         self.chitchat = chitchat
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
@@ -171,6 +177,17 @@ class Matcher:
         self._unknown_idf = UNKNOWN_WEIGHT * max(self.index.idf.values(), default=1.0)
         self._self_toned = self.index.self_parts @ mult
         self._self_plain = self.index.self_parts @ plain
+        # English: which words are Vietnamese shorthand, which the knowledge base's
+        # Vietnamese text shares with English ("vneid", "zalo"); an English index.
+        self._vi_words = frozenset(fold(k) for k in lexicon.keys())
+        strings_en = [english_strings(d.strings, self._vi_words, frozenset()) for d in self.docs]
+        neutral: set[str] = set()
+        for d, en in zip(self.docs, strings_en, strict=True):
+            for s in d.strings:
+                if s not in en:
+                    neutral.update(w for w in fold(s.lower()).split() if w.isalnum() and not is_vietnamese_syllable(w))
+        self._neutral = frozenset(neutral)
+        self.english_index = EnglishIndex(strings_en, [" ".join(d.english) for d in self.docs])
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -178,17 +195,37 @@ class Matcher:
     def with_docs(self, docs: Sequence[Doc]) -> Matcher:
         """A matcher with the same lexicon, small talk and thresholds over other entries."""
         return Matcher(docs, self.lexicon, self.chitchat, answer_threshold=self.answer_threshold,
-                       suggest_threshold=self.suggest_threshold)
+                       suggest_threshold=self.suggest_threshold, glossary=self.glossary)
+
+    def is_english(self, q: Query) -> bool:
+        """Whether a normalised message is written in English (`bot.english.is_english`)."""
+        return is_english(q.tokens, self._vi_words, self._neutral)
 
     def match(self, text: str) -> Match:
         """Match one message and decide what to do with it."""
         q = self.lexicon.query(text)
-        english = looks_english(q.tokens)
-        normalized = q.text
+        english = self.is_english(q)
+        normalized = " ".join(q.tokens) if english else q.text
         intent = self.chitchat.detect(q)
         if intent is not None:
             return Match(Decision.CHITCHAT, 100.0, chitchat=intent, english=english, normalized=normalized)
-        ranked = self.rank(q)
+        ranked = self.rank_english(q.tokens) if english else self.rank(q)
+        return self._decide(ranked, english, normalized)
+
+    def rank_english(self, tokens: Sequence[str]) -> list[tuple[int, float]]:
+        """An English message: its English index confidence and, through the glossary,
+        the Vietnamese one, fused per entry."""
+        en = dict(self.english_index.rank(" ".join(tokens)))
+        vi: dict[int, float] = {}
+        if len(self.glossary):
+            text = self.glossary.translate(tokens, self.index.known)
+            if text:
+                vi = dict(self.rank(self.lexicon.query(text)))
+        fused = {e: EN_FUSE * en.get(e, 0.0) + (1.0 - EN_FUSE) * vi.get(e, 0.0) if e in en and e in vi
+                 else EN_ALONE * max(en.get(e, 0.0), vi.get(e, 0.0)) for e in set(en) | set(vi)}
+        return sorted(fused.items(), key=lambda x: -x[1])
+
+    def _decide(self, ranked: list[tuple[int, float]], english: bool, normalized: str) -> Match:
         if not ranked:
             return Match(Decision.UNKNOWN, 0.0, english=english, normalized=normalized)
         best_index, best_conf = ranked[0]

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         return self.knowledge_dir / "chitchat.yaml"
 
     @property
+    def glossary_path(self) -> Path:
+        return self.knowledge_dir / "english" / "glossary.yaml"
+
+    @property
     def entries_dir(self) -> Path:
         return self.knowledge_dir / "entries"
 
