@@ -92,7 +92,9 @@ LONG_TOKENS = 16  # a message this long is also matched on its asking clause
 # Fusing the two confidences (ASK_BONUS = 0, ASK_WEIGHT 0.3-0.7) lowered "helpful" on dev,
 # blind and leave-one-out alike; a small bonus to the asking clause's best entry, among
 # the whole message's candidates, raised "correct" on all three.
-ASK_BONUS = 3.0
+ASK_BONUS = 0.0
+ASK_GAIN = 0.5  # plus this share of the asking clause's lead over its second entry
+ASK_CAP = 12.0
 ASK_WEIGHT = 0.5  # weight of the asking clause's confidence against the whole message's (when ASK_BONUS = 0)
 _CLAUSE = re.compile(r"[.!?;:\n]+|,\s|\s-\s")
 _ASKING = re.compile(
@@ -118,9 +120,11 @@ def asking_part(text: str) -> str:
 
 def _fuse(whole: list[tuple[int, float]], part: list[tuple[int, float]], w: float) -> list[tuple[int, float]]:
     """Per entry, (1 - w) × the whole message's confidence + w × the asking part's."""
-    if ASK_BONUS:
+    if ASK_BONUS or ASK_GAIN:
         top = part[0][0] if part else None
-        fused = {e: c + (ASK_BONUS if e == top else 0.0) for e, c in whole}
+        lead = part[0][1] - part[1][1] if len(part) > 1 else part[0][1] if part else 0.0
+        bonus = ASK_BONUS + min(ASK_CAP, ASK_GAIN * lead)
+        fused = {e: c + (bonus if e == top else 0.0) for e, c in whole}
         return sorted(fused.items(), key=lambda x: -x[1])
     a, b = dict(whole), dict(part)
     fused = {e: (1.0 - w) * a.get(e, 0.0) + w * b.get(e, 0.0) for e in set(a) | set(b)}
