@@ -81,6 +81,7 @@ LEAD_SLACK = 8.0
 UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 FOLD_ONLY_CREDIT = 0.6
+OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
 EN_FUSE = 0.3  # an English message: weight of the English index where both ranked the entry
@@ -297,6 +298,14 @@ class Matcher:
                 normalized=normalized, candidates=candidates,
             )
         top = in_scope[0][1] if in_scope else 0.0
+        # An out-of-scope entry nearly as close as the best in-scope one: the message is
+        # most likely that near miss (another office's business), so it gets that entry's
+        # referral, not in-scope suggestions that only look alike.
+        oos = [(i, c) for i, c in ranked if self.docs[i].out_of_scope]
+        if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP:
+            near = self.docs[oos[0][0]].entry_id if oos[0][1] >= self.suggest_threshold else None
+            return Match(Decision.UNKNOWN, round(oos[0][1], 1), refusal_id=near, english=english,
+                         normalized=normalized, candidates=candidates)
         suggest = tuple(
             self.docs[i].entry_id for i, c in in_scope[:3] if c >= self.suggest_threshold and c >= top - SUGGEST_SPREAD
         )
