@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
+from bot.classifier import EntryClassifier
 from bot.english import EnglishIndex, Glossary, english_strings, is_english, is_vietnamese_syllable
 from bot.text import Lexicon, Query, canon, fold
 
@@ -81,6 +82,8 @@ LEAD_SLACK = 8.0
 UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 FOLD_ONLY_CREDIT = 0.6
+AGREE_P = 0.5  # a suggestion is answered when the classifier picks the same entry this surely
+DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
@@ -186,6 +189,7 @@ class Matcher:
         answer_threshold: float = 64.0,
         suggest_threshold: float = 48.0,
         glossary: Glossary | None = None,
+        use_classifier: bool = False,
     ) -> None:
         self.lexicon = lexicon
         self.glossary = glossary if glossary is not None else Glossary()
@@ -226,6 +230,7 @@ class Matcher:
         # Vietnamese text shares with English ("vneid", "zalo"); an English index.
         self._vi_words = frozenset(fold(k) for k in lexicon.keys())
         strings_en = [english_strings(d.strings, self._vi_words, frozenset()) for d in self.docs]
+        english_of = [frozenset(e) for e in strings_en]
         neutral: set[str] = set()
         for d, en in zip(self.docs, strings_en, strict=True):
             for s in d.strings:
@@ -233,6 +238,10 @@ class Matcher:
                     neutral.update(w for w in fold(s.lower()).split() if w.isalnum() and not is_vietnamese_syllable(w))
         self._neutral = frozenset(neutral)
         self.english_index = EnglishIndex(strings_en, [" ".join(d.english) for d in self.docs])
+        # The learned second opinion, on the Vietnamese strings (English ones have their own index).
+        vi = [(k, o) for k, o, s in zip(self._keys, self._owner, (s for d in self.docs for s in d.strings), strict=True)
+              if s not in english_of[o]] if use_classifier else []
+        self.classifier = EntryClassifier.build([k for k, _ in vi], [o for _, o in vi]) if vi else None
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -240,7 +249,8 @@ class Matcher:
     def with_docs(self, docs: Sequence[Doc]) -> Matcher:
         """A matcher with the same lexicon, small talk and thresholds over other entries."""
         return Matcher(docs, self.lexicon, self.chitchat, answer_threshold=self.answer_threshold,
-                       suggest_threshold=self.suggest_threshold, glossary=self.glossary)
+                       suggest_threshold=self.suggest_threshold, glossary=self.glossary,
+                       use_classifier=self.classifier is not None)
 
     def is_english(self, q: Query) -> bool:
         """Whether a normalised message is written in English (`bot.english.is_english`)."""
@@ -261,7 +271,7 @@ class Matcher:
                 aq = self.lexicon.query(asking)
                 if len(aq.tokens) < len(q.tokens):
                     ranked = _fuse(ranked, self.rank_english(aq.tokens) if english else self.rank(aq), ASK_WEIGHT)
-        return self._decide(ranked, english, normalized)
+        return self._decide(ranked, english, normalized, None if english else q.key)
 
     def rank_english(self, tokens: Sequence[str]) -> list[tuple[int, float]]:
         """An English message: its English index confidence and, through the glossary,
@@ -276,7 +286,18 @@ class Matcher:
                  else EN_ALONE * max(en.get(e, 0.0), vi.get(e, 0.0)) for e in set(en) | set(vi)}
         return sorted(fused.items(), key=lambda x: -x[1])
 
-    def _decide(self, ranked: list[tuple[int, float]], english: bool, normalized: str) -> Match:
+    def _decide(self, ranked: list[tuple[int, float]], english: bool, normalized: str, key: str | None = None) -> Match:
+        """The decision on ranked entries; `key` (a Vietnamese message's normalised key)
+        lets the learned classifier confirm a suggestion or doubt an answer."""
+        opinion: list[tuple[int, float]] = []
+
+        def second_opinion() -> tuple[int, float] | None:
+            if key is None or self.classifier is None:
+                return None
+            if not opinion:
+                opinion.append(self.classifier.predict(key))
+            return opinion[0]
+
         if not ranked:
             return Match(Decision.UNKNOWN, 0.0, english=english, normalized=normalized)
         best_index, best_conf = ranked[0]
@@ -293,10 +314,12 @@ class Matcher:
         clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < AMBIGUOUS_MARGIN
         if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
-            return Match(
-                Decision.ANSWER, score, entry_id=best.entry_id, english=english,
-                normalized=normalized, candidates=candidates,
-            )
+            doubt = second_opinion()
+            if doubt is None or doubt[0] == best_index or doubt[1] < DOUBT_P:
+                return Match(
+                    Decision.ANSWER, score, entry_id=best.entry_id, english=english,
+                    normalized=normalized, candidates=candidates,
+                )
         top = in_scope[0][1] if in_scope else 0.0
         # An out-of-scope entry nearly as close as the best in-scope one: the message is
         # most likely that near miss (another office's business), so it gets that entry's
@@ -310,6 +333,11 @@ class Matcher:
             self.docs[i].entry_id for i, c in in_scope[:3] if c >= self.suggest_threshold and c >= top - SUGGEST_SPREAD
         )
         if suggest:
+            agree = second_opinion()
+            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= AGREE_P:
+                # The classifier, trained on the entries' own strings, picks the same entry: answer it.
+                return Match(Decision.ANSWER, round(in_scope[0][1], 1), entry_id=suggest[0], english=english,
+                             normalized=normalized, candidates=candidates)
             return Match(
                 Decision.SUGGEST, round(in_scope[0][1], 1), entry_id=suggest[0], suggestions=suggest,
                 english=english, normalized=normalized, candidates=candidates,

@@ -185,3 +185,20 @@ def test_three_sets_in_one_table() -> None:
     head = table.splitlines()[0]
     assert "dev" in head and "blind" in head and "loo" in head
     assert any(line.startswith("english") for line in table.splitlines())
+
+
+# -- The learned second opinion (opt-in) ------------------------------------------------
+
+def test_the_classifier_learns_entries_from_their_strings() -> None:
+    pytest.importorskip("sklearn")
+    from bot.classifier import EntryClassifier
+
+    keys = [LEX.query(s).key for d in DOCS for s in d.strings]
+    labels = [i for i, d in enumerate(DOCS) for _ in d.strings]
+    clf = EntryClassifier.build(keys, labels)
+    assert clf is not None and EntryClassifier.build(keys, labels) is clf  # kept for the same strings
+    entry, p = clf.predict(LEX.query("lỡ chuyển tiền cho kẻ lừa đảo rồi").key)
+    assert DOCS[entry].entry_id == "bi-lua-dao" and 0.0 < p <= 1.0
+    m = Matcher(DOCS, LEX, CHAT, glossary=GLOSSARY, use_classifier=True)
+    assert m.classifier is not None and m.with_docs(DOCS[:3]).classifier is not None
+    assert matcher().classifier is None  # off unless asked for (MATCH_CLASSIFIER=true)
