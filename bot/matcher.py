@@ -32,7 +32,7 @@ from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
 from bot.classifier import EntryClassifier
 from bot.english import EnglishIndex, Glossary, english_strings, is_english, is_vietnamese_syllable
-from bot.text import Lexicon, Query, canon, fold
+from bot.text import Lexicon, Query, fold
 
 __all__ = ["Decision", "Doc", "Match", "Matcher", "features"]
 
@@ -114,7 +114,7 @@ def asking_part(text: str) -> str:
     marks = [m.group() for m in _CLAUSE.finditer(text)]
     picked: list[int] = []
     for i, clause in enumerate(raw):
-        asks = (i < len(marks) and "?" in marks[i]) or bool(_ASKING.search(fold(canon(clause))))
+        asks = (i < len(marks) and "?" in marks[i]) or bool(_ASKING.search(fold(clause.lower())))
         if asks:
             if len(clause.split()) < 6 and i > 0 and i - 1 not in picked:
                 picked.append(i - 1)
@@ -264,13 +264,15 @@ class Matcher:
         intent = self.chitchat.detect(q)
         if intent is not None:
             return Match(Decision.CHITCHAT, 100.0, chitchat=intent, english=english, normalized=normalized)
-        ranked = self.rank_english(q.tokens) if english else self.rank(q)
-        if len(q.tokens) >= LONG_TOKENS:
-            asking = asking_part(text)
-            if asking:
-                aq = self.lexicon.query(asking)
-                if len(aq.tokens) < len(q.tokens):
-                    ranked = _fuse(ranked, self.rank_english(aq.tokens) if english else self.rank(aq), ASK_WEIGHT)
+        asking = asking_part(text) if len(q.tokens) >= LONG_TOKENS else ""
+        aq = self.lexicon.query(asking) if asking else None
+        if aq is not None and len(aq.tokens) < len(q.tokens):
+            if english:
+                ranked = _fuse(self.rank_english(q.tokens), self.rank_english(aq.tokens), ASK_WEIGHT)
+            else:
+                ranked = _fuse(*self.rank_long(q, aq), ASK_WEIGHT)
+        else:
+            ranked = self.rank_english(q.tokens) if english else self.rank(q)
         return self._decide(ranked, english, normalized, None if english else q.key)
 
     def rank_english(self, tokens: Sequence[str]) -> list[tuple[int, float]]:
@@ -387,16 +389,46 @@ class Matcher:
         total = float(r.best_w.sum())
         return np.minimum(per_slot, r.best_w).sum(axis=1) / total if total else np.zeros(len(entries))
 
-    def rank(self, q: Query, top: int = 6) -> list[tuple[int, float]]:
-        """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked."""
+    def _weights(self, q: Query, toned: bool) -> dict[str, float]:
+        return {t: n * _MULT[_kind(t)] for t, n in features(q, toned=toned).items()}
+
+    def rank_long(self, q: Query, aq: Query) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """A long message and its asking clause: the whole message ranked, and the clause
+        re-ranked on the whole's candidates. BM25 is linear in the query's feature weights,
+        so the features they share are scored once: whole = shared + rest, clause = shared + extra."""
+        if not self.docs or not q.folded or not aq.folded:
+            return self.rank(q), []
+        w_all = self._weights(q, q.accented)
+        w_ask = self._weights(aq, q.accented)
+        shared = {t: min(w, w_all[t]) for t, w in w_ask.items() if t in w_all}
+        rest = {t: w - shared.get(t, 0.0) for t, w in w_all.items() if w > shared.get(t, 0.0)}
+        extra = {t: w - shared.get(t, 0.0) for t, w in w_ask.items() if w > shared.get(t, 0.0)}
+        s_shared = self.index.scores(shared)
+        whole = self.rank(q, scores=s_shared + self.index.scores(rest))
+        ask_scores = s_shared + self.index.scores(extra) if extra else s_shared
+        return whole, self.rank(aq, only=[e for e, _ in whole], scores=ask_scores, accented=q.accented)
+
+    def rank(self, q: Query, top: int = 6, only: Sequence[int] | None = None, scores: np.ndarray | None = None,
+             accented: bool | None = None) -> list[tuple[int, float]]:
+        """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked.
+        `only`: re-rank these entries instead of a shortlist (the asking clause of a long
+        message is scored on the whole message's candidates); `scores`: the BM25 scores of
+        the message's features when already computed (`rank_long`), with `accented` the
+        marks setting they were computed with."""
         if not self.docs or not q.folded:
             return []
-        bag = features(q, toned=q.accented)
-        weights = {t: n * _MULT[_kind(t)] for t, n in bag.items()}
-        scores = self.index.scores(weights)
-        per_entry = np.maximum.reduceat(scores, self._starts)
-        k = min(top, len(per_entry))
-        shortlist = [int(e) for e in np.argpartition(-per_entry, k - 1)[:k] if per_entry[e] > 0]
+        if scores is None:
+            scores = self.index.scores(self._weights(q, q.accented))
+        if accented is not None and accented != q.accented:
+            q = Query(toned=q.toned, folded=q.folded, accented=accented, tokens=q.tokens)
+        if only is not None:
+            n = len(scores)
+            shortlist = [e for e in only
+                         if scores[int(self._starts[e]):(int(self._starts[e + 1]) if e + 1 < len(self._starts) else n)].max() > 0]
+        else:
+            per_entry = np.maximum.reduceat(scores, self._starts)
+            k = min(top, len(per_entry))
+            shortlist = [int(e) for e in np.argpartition(-per_entry, k - 1)[:k] if per_entry[e] > 0]
         if not shortlist:
             return []
         selfs = self._self_toned if q.accented else self._self_plain
