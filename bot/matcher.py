@@ -324,11 +324,12 @@ class Matcher:
                 )
         top = in_scope[0][1] if in_scope else 0.0
         # An out-of-scope entry nearly as close as the best in-scope one: the message is
-        # most likely that near miss (another office's business), so it gets that entry's
-        # referral, not in-scope suggestions that only look alike.
+        # most likely a near miss (another office's business), so no in-scope suggestions
+        # that only look alike; that entry's referral when it is itself close to answering
+        # (a weak one may be a different near miss: then the plain "no answer yet").
         oos = [(i, c) for i, c in ranked if self.docs[i].out_of_scope]
         if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP:
-            near = self.docs[oos[0][0]].entry_id if oos[0][1] >= self.suggest_threshold else None
+            near = self.docs[oos[0][0]].entry_id if oos[0][1] >= self.answer_threshold - LEAD_SLACK else None
             return Match(Decision.UNKNOWN, round(oos[0][1], 1), refusal_id=near, english=english,
                          normalized=normalized, candidates=candidates)
         suggest = tuple(

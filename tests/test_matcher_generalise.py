@@ -123,14 +123,15 @@ def test_a_near_miss_is_refused_not_offered_an_in_scope_entry() -> None:
     assert m.entry_id is None and m.suggestions == ()
 
 
-def test_an_out_of_scope_entry_close_behind_turns_suggestions_into_its_referral(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_out_of_scope_entry_close_behind_turns_suggestions_into_a_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
     docs = [Doc("nop-ho-so", ("Nộp hồ sơ trực tuyến trên cổng dịch vụ công thế nào?", "Cách nộp hồ sơ online")),
             Doc("ngoai-ho-tich", ("Đăng ký khai sinh cho con cần giấy tờ gì?", "Thủ tục đăng ký kết hôn"), out_of_scope=True),
             Doc("qr", ("Thanh toán bằng mã QR",))]
     q = "làm khai sinh cho con trên cổng dịch vụ công"
     m = matcher(docs).match(q)
     assert m.candidates[0][0] == "nop-ho-so"  # the in-scope entry is ahead, but only just
-    assert (m.decision, m.refusal_id, m.suggestions) == (Decision.UNKNOWN, "ngoai-ho-tich", ())
+    assert (m.decision, m.suggestions, m.entry_id) == (Decision.UNKNOWN, (), None)
+    assert m.refusal_id is None  # too weak a match to show that entry's referral text
     monkeypatch.setattr("bot.matcher.OOS_GAP", -1000.0)
     assert matcher(docs).match(q).decision == Decision.SUGGEST
 
