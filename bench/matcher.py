@@ -9,8 +9,8 @@ public-service questions generated here), over the dev questions:
   scorer=fuzz.WRatio)` over every question and alternate lower-cased;
 - top-1 accuracy of both on the in-scope dev questions (real entries only).
 
-Run: `.venv/bin/python bench/matcher.py` (or `make bench`). Target: p99 <= 5 ms at
-10,000 entries, and faster than the baseline there.
+Run: `.venv/bin/python bench/matcher.py` (or `make bench`). Target: p99 <= 3 ms at
+10,000 entries, and at least 20x faster than the baseline there.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from bot.chitchat import Chitchat  # noqa: E402
+from bot.english import Glossary  # noqa: E402
 from bot.kb_files import read_dir  # noqa: E402
 from bot.matcher import Doc, Matcher  # noqa: E402
 from bot.services.knowledge import docs_from_groups  # noqa: E402
@@ -76,15 +77,20 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
+# BENCH_CLOCK=cpu measures each question's CPU time (time.process_time) instead of wall
+# time: on a machine shared with other work, wall time mostly measures the scheduler.
+CLOCK = time.process_time if os.environ.get("BENCH_CLOCK") == "cpu" else time.perf_counter
+
+
 def measure(fn: Callable[[str], object], questions: list[str], rounds: int) -> tuple[float, float]:
     for q in questions[:20]:  # warm-up
         fn(q)
     times = []
     for _ in range(rounds):
         for q in questions:
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             fn(q)
-            times.append((time.perf_counter() - t0) * 1000.0)
+            times.append((CLOCK() - t0) * 1000.0)
     return statistics.median(times), percentile(times, 99)
 
 
@@ -106,6 +112,7 @@ def build_measured(build: Callable[[], object]) -> tuple[object, float, float]:
 def main() -> None:
     lexicon = Lexicon.load(ROOT / "knowledge" / "lexicon")
     chitchat = Chitchat.load(ROOT / "knowledge" / "chitchat.yaml", lexicon)
+    glossary = Glossary.load(ROOT / "knowledge" / "english" / "glossary.yaml")
     real = docs_from_groups(read_dir(ROOT / "knowledge" / "entries"))
     dev_path = ROOT.parent / "shared" / "eval" / "dev.jsonl"
     if not dev_path.exists():
@@ -114,7 +121,8 @@ def main() -> None:
     questions = [c["q"] for c in cases]
     in_scope = [c for c in cases if c["topic"] != "none"]
     rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
-    print(f"questions: {len(questions)} from {dev_path.name}, {rounds} rounds; python {sys.version.split()[0]}")
+    clock = "cpu time" if CLOCK is time.process_time else "wall time"
+    print(f"questions: {len(questions)} from {dev_path.name}, {rounds} rounds, {clock}; python {sys.version.split()[0]}")
     print(f"{'entries':>8} {'method':<34} {'build s':>8} {'mem MB':>7} {'p50 ms':>8} {'p99 ms':>8} {'top-1':>7}")
     for size in (len(real), 10_000):
         docs = real + synthetic(size - len(real)) if size > len(real) else real
@@ -122,7 +130,7 @@ def main() -> None:
         choices = [s for _, s in strings]
         owners = [i for i, _ in strings]
 
-        matcher, m_build, m_mem = build_measured(lambda docs=docs: Matcher(docs, lexicon, chitchat))
+        matcher, m_build, m_mem = build_measured(lambda docs=docs: Matcher(docs, lexicon, chitchat, glossary=glossary))
         assert isinstance(matcher, Matcher)
 
         def ours(q: str, matcher: Matcher = matcher) -> object:

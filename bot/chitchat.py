@@ -60,7 +60,10 @@ class Chitchat:
 
     def detect(self, q: Query) -> str | None:
         """The intent name when the message is small talk, else None."""
-        words = [slot[0] for slot in q.folded]
+        # Per slot, a reading that is polite filler or a phrase word wins ("nghe" → nhé,
+        # "o" → cô): dialect and shorthand are recognised like the standard words.
+        words = [next((r for r in slot if all(w in self.filler or w in self._words for w in r)), slot[0])
+                 for slot in q.folded]
         flat = [w for reading in words for w in reading]
         if not flat or len(flat) > 12:
             return None
@@ -74,8 +77,9 @@ class Chitchat:
             return best_name
         # Only phrase words and filler ("chao ad a cam on nhieu"): still small talk.
         if all(w in self._words or w in self.filler for w in flat) and len(flat) <= 8:
-            for phrase, name in self._phrases:
-                if phrase in " ".join(flat):
+            padded = f" {' '.join(flat)} "
+            for phrase, name in sorted(self._phrases, key=lambda p: -len(p[0])):  # the longest phrase wins
+                if f" {phrase} " in padded:
                     return name
         return None
 

@@ -214,20 +214,33 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluate import evaluate, format_report, read_cases
+    from bot.evaluate import evaluate, format_report, format_table, leave_one_out, read_cases, report_of
 
-    path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"Không đọc được tệp {path} (cannot read): {exc.strerror}") from exc
-    try:
-        cases = read_cases(text.splitlines(), str(path))
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    if not args.file and not args.loo:
+        raise CliError("Cần ít nhất một tệp hoặc --loo (give at least one file, or --loo).")
+    sets = []
+    for name in args.file:
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"Không đọc được tệp {path} (cannot read): {exc.strerror}") from exc
+        try:
+            sets.append((path.stem, read_cases(text.splitlines(), str(path))))
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
     matcher = _matcher_for(args, settings)
-    report = evaluate(matcher, cases)
-    print(format_report(report, misses=args.misses))
+    if len(sets) == 1 and not args.loo:
+        print(format_report(evaluate(matcher, sets[0][1]), misses=args.misses))
+        return 0
+    reports = [(name, evaluate(matcher, cases)) for name, cases in sets]
+    if args.loo:
+        reports.append(("loo", report_of(leave_one_out(matcher.docs, matcher.with_docs))))
+    print(format_table(reports))
+    if args.misses:
+        for name, report in reports:
+            print(f"\n[{name}]")
+            print(format_report(report, misses=True).split("\n\n", 2)[-1])
     return 0
 
 
@@ -488,7 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--source", choices=["files", "db"], default="files", help="kho tri thức từ knowledge/ (files) hay cơ sở dữ liệu (db)")
 
     sp = add(sub, "eval", "Đánh giá bộ đối sánh trên tệp câu hỏi có nhãn (evaluate on labelled questions).", cmd_eval)
-    sp.add_argument("file", help="tệp JSON Lines với q, topic, style")
+    sp.add_argument("file", nargs="*", help="tệp JSON Lines với q, topic, style; nhiều tệp: một bảng so sánh (several: one table)")
+    sp.add_argument("--loo", action="store_true",
+                    help="thêm cột leave-one-out trên các câu hỏi thay thế của kho (add leave-one-out over the alternates)")
     sp.add_argument("--misses", action="store_true", help="liệt kê các câu sai (list the misses)")
     sp.add_argument("--source", choices=["files", "db"], default="files", help="kho tri thức từ knowledge/ hay cơ sở dữ liệu")
 

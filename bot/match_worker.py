@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bot.chitchat import Chitchat
+from bot.english import Glossary
 from bot.matcher import Doc, Match, Matcher
 from bot.settings import Settings
 from bot.storage.group_commit import GroupCommit
@@ -58,18 +59,22 @@ class Recipe:
     chitchat_path: Path
     answer_threshold: float
     suggest_threshold: float
+    glossary_path: Path | None = None  # English → Vietnamese words (bot.english.Glossary)
+    classifier: bool = False  # the learned second opinion (bot.classifier)
 
     @classmethod
     def of(cls, settings: Settings, revision: int, docs: Sequence[Doc]) -> Recipe:
         return cls(revision, tuple(docs), settings.lexicon_dir, settings.chitchat_path,
-                   settings.answer_threshold, settings.suggest_threshold)
+                   settings.answer_threshold, settings.suggest_threshold, settings.glossary_path,
+                   settings.match_classifier)
 
     def build(self, lexicon: Lexicon | None = None, chitchat: Chitchat | None = None) -> Matcher:
         """The matcher (with the lexicon and small talk given, else read from their files)."""
         lexicon = Lexicon.load(self.lexicon_dir) if lexicon is None else lexicon
         chitchat = Chitchat.load(self.chitchat_path, lexicon) if chitchat is None else chitchat
+        glossary = Glossary.load(self.glossary_path) if self.glossary_path is not None else None
         return Matcher(self.docs, lexicon, chitchat, answer_threshold=self.answer_threshold,
-                       suggest_threshold=self.suggest_threshold)
+                       suggest_threshold=self.suggest_threshold, glossary=glossary, use_classifier=self.classifier)
 
 
 # -- in the worker process (`python -m bot.match_worker`) ---------------------------------

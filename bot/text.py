@@ -203,6 +203,10 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self._map)
 
+    def keys(self) -> frozenset[str]:
+        """The canonical tokens the lexicon rewrites."""
+        return frozenset(self._map)
+
     def readings(self, token: str) -> tuple[tuple[str, ...], ...]:
         """The readings of one canonical token (the token itself when not in the lexicon)."""
         found = self._map.get(token)

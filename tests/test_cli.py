@@ -64,6 +64,17 @@ def test_eval_prints_rates_per_style_and_misses(tmp_path: Path) -> None:
     assert "want=chu-ky-so got=answer:vneid-la-gi" in out.stdout
 
 
+def test_eval_puts_several_sets_side_by_side(tmp_path: Path) -> None:
+    dev, blind = tmp_path / "dev.jsonl", tmp_path / "blind.jsonl"
+    dev.write_text(json.dumps({"q": "VNeID là gì", "topic": "vneid-la-gi", "style": "natural"}, ensure_ascii=False), encoding="utf-8")
+    blind.write_text(json.dumps({"q": "What is VNeID used for?", "topic": "vneid-la-gi", "style": "english"}), encoding="utf-8")
+    out = run(["eval", str(dev), str(blind)], tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "dev" in lines[0] and "blind" in lines[0]
+    assert any(line.startswith("english") for line in lines) and any(line.startswith("natural") for line in lines)
+
+
 def test_ask_seeds_an_empty_database_and_answers(tmp_path: Path) -> None:
     out = run(["ask", "lam sao nop ho so truc tuyen"], tmp_path)
     assert out.returncode == 0, out.stderr

@@ -310,7 +310,8 @@ async def delete_all(db: Database) -> None:
 def docs_from_groups(groups: list[Group]) -> list[Doc]:
     """The published entries of some groups, as the matcher takes them."""
     return [
-        Doc(entry_id=e.id, strings=(e.question, *e.alternates), out_of_scope=e.kind == "out-of-scope")
+        Doc(entry_id=e.id, strings=(e.question, *e.alternates), out_of_scope=e.kind == "out-of-scope",
+            english=(e.answer_en,) if e.answer_en else ())
         for g in groups
         for e in g.entries
         if e.status == "published"
