@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +116,7 @@ def en_tokens(text: str) -> list[str]:
 
 def _features(stems: Sequence[str]) -> Counter[str]:
     out: Counter[str] = Counter(stems)
-    out.update(f"{a}_{b}" for a, b in zip(stems, stems[1:]))
+    out.update(f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False))
     return out
 
 
