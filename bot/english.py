@@ -158,7 +158,7 @@ class EnglishIndex:
             for s in alt_stems:
                 bag.update(_features(s))
             for f, n in _features(ans_stems).items():
-                bag[f] += ANSWER_WEIGHT * n
+                bag[f] += ANSWER_WEIGHT * n  # type: ignore[assignment]  # a Counter of float weights
             bags.append(bag)
             self._alt_vocab.append(frozenset(w for s in alt_stems for w in s))
             self._ans_vocab.append(frozenset(ans_stems))
