@@ -234,7 +234,7 @@ def test_phone_numbers_can_be_tapped_and_a_person_is_one_tap_away(page) -> None:
     tap(page, "Chuyển câu hỏi vừa rồi")
     ask(page, "Hải Châu")
     link = page.locator(".msg.bot a.tel").last
-    assert link.get_attribute("href") == "tel:1022"
+    assert link.get_attribute("href") == "tel:02361022"  # dialable from a mobile phone
 
 
 def test_text_size_is_remembered(page) -> None:  # type: ignore[no-untyped-def]

@@ -261,8 +261,9 @@ class TelegramChannel:
         await bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS_EN], language_code="en")
         self.order.start()
         resumed = await inbox.pending(self.db, self.name)  # stored before updates had a resident
-        for _, payload in resumed:
-            await self._enqueue(payload)
+        for external, payload in resumed:  # no resident recorded: PTB's queue, not a drain
+            if (update := await self._decode(external, payload)) is not None:
+                await self.app.update_queue.put(update)
         residents = await self.order.resume()
         if resumed or residents:
             logger.info("telegram: resuming received but unanswered updates (%s residents)", residents + len(resumed))

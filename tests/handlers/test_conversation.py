@@ -23,7 +23,9 @@ async def bot(settings) -> AsyncIterator[Assistant]:  # type: ignore[no-untyped-
 
 
 async def send(bot: Assistant, text: str | None = None, btn: str | None = None, user: str = "u1"):  # type: ignore[no-untyped-def]
-    return await bot.dispatcher.dispatch(make_incoming(text, btn, user))
+    # Team members ("m…") work from a chat app: joining a team is refused on the web chat.
+    channel = "telegram" if user.startswith("m") else "web"
+    return await bot.dispatcher.dispatch(make_incoming(text, btn, user, channel=channel))
 
 
 @pytest.mark.asyncio
