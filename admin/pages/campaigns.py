@@ -28,6 +28,7 @@ from bot.campaigns.sender import message
 from bot.channels.zalo_bot import render as zalo_text
 from bot.channels.zalo_oa import promotion as zalo_promotion
 from bot.kb_rules import allowed_domains
+from bot.services import old_units
 from bot.storage.models import Area, Campaign, KbGroup
 
 __all__ = ["ROUTES", "NAV"]
@@ -82,7 +83,13 @@ async def _choices(request: Request) -> dict[str, Any]:
     async with _assistant(request).db.session() as session:
         areas = (await session.execute(select(Area.code, Area.name).order_by(Area.name))).all()
         topics = (await session.execute(select(KbGroup.id, KbGroup.title).order_by(KbGroup.position))).all()
-    return {"all_areas": areas, "all_topics": topics, "all_channels": CHANNELS}
+    # Each ward shown with the former units it took in (1 July 2025), so an editor who
+    # thinks in old names ("Thạc Gián") finds "Phường Thanh Khê".
+    a = _assistant(request)
+    units = await old_units.current(a.db, a.settings.knowledge_dir / "old-units.csv")
+    former = {code: ", ".join(u.name for u in found) for code, found in old_units.names_by_area(units).items()}
+    labelled = [(code, f"{name} (cũ: {former[code]})" if former.get(code) else name) for code, name in areas]
+    return {"all_areas": labelled, "all_topics": topics, "all_channels": CHANNELS}
 
 
 async def _compose(request: Request, user: User, draft: dict[str, Any], error: str = "", preview: bool = False) -> Response:

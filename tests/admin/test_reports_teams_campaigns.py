@@ -190,3 +190,11 @@ async def test_approval_of_a_team_campaign_is_the_citys(client: Client, assistan
     assert status["state"] == "scheduled" and status["state_label"] == "đã lên lịch"
     r = await editor.post(f"/admin/campaigns/{campaign.id}/action", data={"csrftoken": csrf_of(editor), "action": "pause"})
     assert (await service.status(assistant.db, campaign.id))["state"] == "paused"
+
+
+@pytest.mark.asyncio
+async def test_the_campaign_ward_picker_names_the_former_units(client: Client) -> None:
+    c = await client("editor")
+    page = (await c.get("/admin/campaigns/new")).text
+    option = next(line for part in page.split("<option") if 'value="phuong-thanh-khe"' in part for line in [part])
+    assert "Thanh Khê (cũ:" in option and "Thạc Gián" in option
