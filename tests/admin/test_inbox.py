@@ -343,7 +343,7 @@ async def test_a_member_signs_up_from_the_team_invite_link(assistant: Assistant,
     leader = await client("team-leader")
     r = await post(leader, f"/admin/teams/{ids['team_hai_chau']}/invites")
     team_page = (await leader.get(r.headers["location"])).text
-    link = re.search(r'href="(/admin/join/([0-9A-F]{8}))"', team_page)
+    link = re.search(r'href="(/admin/join/([A-Z2-9]{10}))"', team_page)
     assert link, "the team page shows the invite link"
     path, code = link.group(1), link.group(2)
     visitor = await client(None)
