@@ -266,7 +266,9 @@ def test_two_workers_answer_each_message_once_in_order_and_survive_a_sigkill(tmp
            # Every update reaches the inbox in the end here (this "Telegram" retries at once): on a
            # loaded machine a gap may last seconds, and must not be stepped over.
            "TELEGRAM_ORDER_WAIT": "30", "TELEGRAM_BROADCAST_RATE": str(RATE),
-           "ADMIN_PASSWORD": "mot-mat-khau-dai", "LOG_LEVEL": "WARNING"}
+           "ADMIN_PASSWORD": "mot-mat-khau-dai", "LOG_LEVEL": "WARNING",
+           # Several workers on PostgreSQL share their secrets through the environment (docs/security.md).
+           "RESIDENT_ID_SALT": "muoi-thu-nghiem-hai-worker-0123456789", "ADMIN_SECRET_KEY": "khoa-thu-nghiem-hai-worker-0123456789"}
     workers = Workers(tmp_path, env)
     proxy_url = f"http://127.0.0.1:{proxy.port}/telegram/webhook"
     try:
