@@ -49,8 +49,12 @@ from tests.fakes.loopback import LoopbackServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import start_cdsbot
 
+# Not yet in CI: its campaign part counts 429s from a fake limited at 165/s, which depends
+# on the machine's speed (it failed under load); issue 23 stays open until it does not.
+# Run it with TEST_TWO_WORKERS=1 and PostgreSQL.
 pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL not set")]
+              pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL not set"),
+              pytest.mark.skipif(os.environ.get("TEST_TWO_WORKERS") != "1", reason="TEST_TWO_WORKERS=1 not set")]
 
 RESIDENTS = int(os.environ.get("TWO_WORKERS_RESIDENTS", "200"))
 QUESTION = "vneid là gì"
