@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.channels.base import Reply
 from bot.clock import now as utcnow
 from bot.pseudonyms import resident_hash
-from bot.ratelimit import SlidingWindow
+from bot.ratelimit import SharedWindow, SlidingWindow
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database, rowcount
@@ -176,11 +176,29 @@ async def forget_resident(db: Database, resident: Resident, salt: str) -> dict[s
     return {"questions": rowcount(questions), "tickets": rowcount(tickets)}
 
 
-class FloodGuard(SlidingWindow):
-    """At most `limit` typed messages per `window` seconds per resident (this process)."""
+class FloodGuard:
+    """At most `limit` typed messages per `window` seconds per resident.
 
-    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
-        super().__init__(limit, window)
+    One process (SQLite): counted in memory, in a sliding window. PostgreSQL, where
+    several workers share the residents: counted in the database (`SharedWindow`, fixed
+    windows, so at most twice the limit across a window's edge), so a resident whose
+    messages are spread over two workers meets the same limit as with one.
+
+    Parameters:
+        limit: typed messages allowed per window.
+        window: seconds.
+        shared: count in the database (every worker sees the same counts).
+    """
+
+    def __init__(self, limit: int = 20, window: float = 60.0, shared: bool = False) -> None:
+        self._local = SlidingWindow(limit, window)
+        self._shared = SharedWindow("flood", limit, window) if shared else None
+
+    async def allow(self, db: Database, key: str) -> bool:
+        """Count one message of `key`; False when the resident is over the limit."""
+        if self._shared is None:
+            return self._local.allow(key)
+        return await self._shared.allow(db, key)
 
 
 def today() -> dt.date:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     )
     telegram_broadcast_rate: float = Field(default=25.0, description="Campaign messages per second on Telegram (all chats together)")
     campaign_approval_required: bool = Field(default=False, description="A team's campaign waits for a city editor's approval before it is sent")
+    zalo_order_wait: float = Field(
+        default=0.5, ge=0, le=10,
+        description="Zalo: seconds, by the event's own time, a resident's message waits before it is handled, so an earlier one still on its way (to this worker or another) goes first",
+    )
     zalo_broadcast_rate: float = Field(default=5.0, description="Campaign messages per second on Zalo (Bot Platform and OA each)")
 
     zalo_bot_token: str = Field(default="", description="Zalo Bot Platform token (empty: Zalo bot off)")

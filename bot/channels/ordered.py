@@ -28,6 +28,11 @@ it); a gap that stays open longer than `max_wait` seconds (an update lost or nev
 is stepped over. An earlier message delayed beyond that is still answered, after the
 later one. Long polling hands updates out in order and needs no wait.
 
+**Zalo** numbers nothing one by one: its events carry their time (ms). An item is
+handled once it is `settle` seconds old by that time (at most `settle` from now, should
+the clocks disagree), and the resident's oldest item is taken again after the wait: an
+earlier message that reached the other worker a moment later goes first.
+
 On SQLite (one process) the same code runs without the advisory lock.
 
 A worker also sweeps, every `sweep_seconds`, for residents with items left unhandled
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -47,6 +53,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot import clock
 from bot.channels import inbox
 from bot.channels.locks import ResidentLocks
 from bot.storage.db import Database
@@ -155,16 +162,19 @@ class ResidentOrder:
         concurrency: drains at once in this process.
         watermark: wait for earlier updates still on their way (webhook mode), or None.
         sweep_seconds: how often items left by another worker are looked for (0: never).
+        settle: for `seq` in epoch milliseconds (Zalo): how old an item must be before
+            it is handled, so that earlier ones still on their way arrive first (0: none).
     """
 
     def __init__(self, db: Database, channel: str, handle: Handle, concurrency: int,
-                 watermark: Watermark | None = None, sweep_seconds: float = 10.0) -> None:
+                 watermark: Watermark | None = None, sweep_seconds: float = 10.0, settle: float = 0.0) -> None:
         self.db = db
         self.channel = channel
         self.handle = handle
         self.concurrency = concurrency
         self.watermark = watermark
         self.sweep_seconds = sweep_seconds
+        self.settle = settle
         self._locks = ResidentLocks()
         self._slots = asyncio.Semaphore(concurrency)
         self._scheduled: set[str] = set()  # drains spawned that have not yet looked at the inbox
@@ -237,8 +247,11 @@ class ResidentOrder:
                     if item is None:
                         return
                     external, payload, seq = item
-                    if self.watermark is not None and seq is not None:
-                        await self.watermark.wait_for(seq)
+                    if seq is not None and (self.watermark is not None or self.settle > 0):
+                        if self.watermark is not None:
+                            await self.watermark.wait_for(seq)
+                        else:
+                            await asyncio.sleep(self._settling(seq))
                         first = await inbox.next_of(self.db, self.channel, resident)
                         if first is None or first[0] != external:
                             continue  # an earlier one arrived meanwhile (or it was handled): take that
@@ -249,6 +262,11 @@ class ResidentOrder:
         except Exception:  # the database went away: the sweep (or the next start) takes it up again
             self._scheduled.discard(resident)
             logger.exception("%s: handling a resident's messages stopped; they stay in the inbox", self.channel)
+
+    def _settling(self, seq: int) -> float:
+        """Seconds until an item of event time `seq` (ms) is `settle` seconds old, at most `settle`."""
+        age = clock.now().replace(tzinfo=dt.UTC).timestamp() - seq / 1000
+        return max(0.0, min(self.settle, self.settle - age))
 
     @contextlib.asynccontextmanager
     async def _resident_lock(self, resident: str, wait: bool) -> AsyncIterator[bool]:

@@ -34,6 +34,7 @@ from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
 from bot.channels.locks import ResidentLocks
+from bot.channels.ordered import ResidentOrder
 from bot.channels.poller import Poller
 from bot.channels.telegram import split_text
 from bot.conversation import load_resident
@@ -89,6 +90,15 @@ class ZaloBotClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def order_of(update: dict[str, Any]) -> tuple[str | None, int | None]:
+    """Whose an update is (the sender) and its time in ms (`date`), Zalo's order."""
+    message = update.get("message")
+    sender = message.get("from") if isinstance(message, dict) else None
+    user = str(sender.get("id") or "") if isinstance(sender, dict) else ""
+    date = message.get("date") if isinstance(message, dict) else None
+    return (user or None), (date if isinstance(date, int) and 0 < date < 10**15 else None)
 
 
 def render(reply: Reply) -> tuple[str, list[str]]:
@@ -151,6 +161,10 @@ class ZaloBotChannel:
         self._locks = ResidentLocks()
         self._poller = Poller()
         self._tasks: set[asyncio.Task[None]] = set()
+        # A resident's updates one at a time in Zalo's time order, across workers (ordered.py).
+        # Long polling hands updates out one at a time, in order: no wait needed there.
+        settle = settings.zalo_order_wait if settings.zalo_bot_webhook_url else 0.0
+        self.order = ResidentOrder(db, self.name, self._handle_item, concurrency, settle=settle)
         self.health = ChannelHealth(self.name)
         self._sent = metrics.REPLIES_SENT.labels(self.name)
 
@@ -161,8 +175,10 @@ class ZaloBotChannel:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        for _, payload in await inbox.pending(self.db, self.name):
+        self.order.start()
+        for _, payload in await inbox.pending(self.db, self.name):  # stored before updates had a resident
             self._spawn(payload)
+        await self.order.resume()
         if self.settings.zalo_bot_webhook_url:
             await self.client.call("setWebhook", {"url": self.settings.zalo_bot_webhook_url,
                                                   "secret_token": self.settings.zalo_bot_webhook_secret})
@@ -182,6 +198,7 @@ class ZaloBotChannel:
         await self.stop_receiving()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.order.stop()
         await self.client.close()
 
     # -- receiving -------------------------------------------------------------------
@@ -223,9 +240,13 @@ class ZaloBotChannel:
         external = str(message.get("message_id") or "")
         if not external:
             return False
-        fresh = await inbox.store(self.db, self.name, [(external, update)])  # stored before processing
+        fresh = await inbox.store(self.db, self.name, [(external, update)], order_of)  # stored before processing
         for _, payload in fresh:
-            self._spawn(payload)
+            resident, _ = order_of(payload)
+            if resident is not None:
+                self.order.schedule(resident)
+            else:
+                self._spawn(payload)
         return bool(fresh)
 
     def _spawn(self, payload: dict[str, Any]) -> None:
@@ -273,31 +294,40 @@ class ZaloBotChannel:
         return Incoming(self.name, user, chat, text=text if isinstance(text, str) else None, display_name=name)
 
     async def _handle(self, update: dict[str, Any]) -> None:
+        """An update stored without its resident (by an older version): on its own."""
+        sender = (update.get("message") or {}).get("from") or {}
+        async with self._slots, self._locks.hold(str(sender.get("id") or "")):
+            await self._handle_update(update, inbox.finish)
+
+    async def _handle_item(self, external: str, update: dict[str, Any]) -> None:
+        """One update of a resident's drain (ordered.py): handled, answered and marked
+        finished (committed) before the resident's next one is taken."""
+        await self._handle_update(update, inbox.finish_now)
+
+    async def _handle_update(self, update: dict[str, Any], finish: Callable[..., Awaitable[None]]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")
         bind(channel=self.name, update_id=external)  # each update runs in its own task
-        async with self._slots:
-            try:
-                msg = await self.decode(update)
-            except Exception as exc:  # malformed: failed and counted, the updates behind it go on
-                await inbox.reject(self.db, self.name, external, exc)
-                return
-            if msg is None:
-                await inbox.finish(self.db, self.name, external)
-                return
-            async with self._locks.hold(msg.user):
-                try:
-                    replies = await self.dispatch(msg)
-                except Exception:
-                    logger.exception("zalo bot: handling a message failed; the resident was told to try again")
-                    await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
-                    await inbox.finish(self.db, self.name, external, "failed")
-                    return
-                choices: list[str] = []
-                for reply in replies:
-                    choices = render(reply)[1] or choices
-                    await self.send(msg.chat, reply)
-                await remember_choices(self.db, self.name, msg.user, choices)
-                await inbox.finish(self.db, self.name, external)
+        try:
+            msg = await self.decode(update)
+        except Exception as exc:  # malformed: failed and counted, the updates behind it go on
+            await inbox.reject(self.db, self.name, external, exc)
+            return
+        if msg is None:
+            await finish(self.db, self.name, external)
+            return
+        try:
+            replies = await self.dispatch(msg)
+        except Exception:
+            logger.exception("zalo bot: handling a message failed; the resident was told to try again")
+            await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+            await finish(self.db, self.name, external, "failed")
+            return
+        choices: list[str] = []
+        for reply in replies:
+            choices = render(reply)[1] or choices
+            await self.send(msg.chat, reply)
+        await remember_choices(self.db, self.name, msg.user, choices)
+        await finish(self.db, self.name, external)
 
     # -- sending ---------------------------------------------------------------------
 

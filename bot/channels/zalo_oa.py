@@ -52,6 +52,7 @@ from bot.channels import inbox
 from bot.channels.base import Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
 from bot.channels.locks import ResidentLocks
+from bot.channels.ordered import ResidentOrder
 from bot.channels.telegram import split_text
 from bot.channels.zalo_bot import chosen, remember_choices
 from bot.channels.zalo_bot import render as numbered
@@ -137,6 +138,15 @@ def _field(event: dict[str, Any], part: str, name: str) -> Any:
     return (found.get(name) or "") if isinstance(found, dict) else ""
 
 
+def order_of(event: dict[str, Any]) -> tuple[str | None, int | None]:
+    """Whose an event is (the sender, or the follower) and its time in ms, Zalo's order."""
+    name = str(event.get("event_name", ""))
+    part = "sender" if name in MESSAGE_EVENTS else "follower" if name in ("follow", "unfollow") else None
+    user = str(_field(event, part, "id")) if part else ""
+    stamp = str(event.get("timestamp", ""))
+    return (user or None), (int(stamp) if stamp.isdigit() and len(stamp) < 16 else None)
+
+
 class ZaloOAChannel:
     """Receives from and replies on a Zalo Official Account.
 
@@ -157,6 +167,8 @@ class ZaloOAChannel:
         self._slots = asyncio.Semaphore(concurrency)
         self._locks = ResidentLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        # A resident's events one at a time in Zalo's time order, across workers (ordered.py).
+        self.order = ResidentOrder(db, self.name, self._handle_item, concurrency, settle=settings.zalo_order_wait)
         self._refresher: asyncio.Task[None] | None = None
         self.health = ChannelHealth(self.name)
         self.webhook_mode = True  # the OA API has no polling
@@ -168,8 +180,10 @@ class ZaloOAChannel:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        for _, payload in await inbox.pending(self.db, self.name):
+        self.order.start()
+        for _, payload in await inbox.pending(self.db, self.name):  # stored before events had a resident
             self._spawn(payload)
+        await self.order.resume()
         self._refresher = asyncio.create_task(self._keep_token_fresh(), name="zalo-oa-token")
         logger.info("zalo oa: webhook mode (/zalo/oa/webhook)")
 
@@ -184,6 +198,7 @@ class ZaloOAChannel:
                 await self._refresher
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.order.stop()
         await self.client.close()
 
     async def _keep_token_fresh(self, every: float = 300.0) -> None:
@@ -230,8 +245,12 @@ class ZaloOAChannel:
         if key is None:
             logger.debug("zalo oa: event %s ignored", name)
             return JSONResponse({"ok": True})
-        for _, payload in await inbox.store(self.db, self.name, [(key, event)]):  # stored before the 200
-            self._spawn(payload)
+        for _, payload in await inbox.store(self.db, self.name, [(key, event)], order_of):  # stored before the 200
+            resident, _ = order_of(payload)
+            if resident is not None:
+                self.order.schedule(resident)
+            else:
+                self._spawn(payload)
         return JSONResponse({"ok": True})
 
     @staticmethod
@@ -259,6 +278,17 @@ class ZaloOAChannel:
     # -- handling --------------------------------------------------------------------
 
     async def _handle(self, event: dict[str, Any]) -> None:
+        """An event stored without its resident (by an older version): on its own."""
+        user = str(_field(event, "follower" if event.get("event_name") in ("follow", "unfollow") else "sender", "id"))
+        async with self._slots, self._locks.hold(user):
+            await self._handle_event(event, inbox.finish)
+
+    async def _handle_item(self, external: str, event: dict[str, Any]) -> None:
+        """One event of a resident's drain (ordered.py): handled, answered and marked
+        finished (committed) before the resident's next one is taken."""
+        await self._handle_event(event, inbox.finish_now)
+
+    async def _handle_event(self, event: dict[str, Any], finish: Callable[..., Awaitable[None]]) -> None:
         name = str(event.get("event_name", ""))
         key = self._key(name, event) or ""
         bind(channel=self.name, update_id=key)  # each event runs in its own task
@@ -266,19 +296,17 @@ class ZaloOAChannel:
             await inbox.reject(self.db, self.name, key, "malformed event")
             return
         user = str(_field(event, "follower" if name in ("follow", "unfollow") else "sender", "id"))
-        async with self._slots:
-            async with self._locks.hold(user):
-                try:
-                    msg = await self._record(name, user, event)
-                    if msg is not None:
-                        await self._answer(msg)
-                except Exception:
-                    logger.exception("zalo oa: handling event %s failed", name)
-                    if name in MESSAGE_EVENTS:
-                        await self.send(user, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
-                    await inbox.finish(self.db, self.name, key, "failed")
-                    return
-                await inbox.finish(self.db, self.name, key)
+        try:
+            msg = await self._record(name, user, event)
+            if msg is not None:
+                await self._answer(msg)
+        except Exception:
+            logger.exception("zalo oa: handling event %s failed", name)
+            if name in MESSAGE_EVENTS:
+                await self.send(user, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+            await finish(self.db, self.name, key, "failed")
+            return
+        await finish(self.db, self.name, key)
 
     async def _record(self, name: str, user: str, event: dict[str, Any]) -> Incoming | None:
         """Store the interaction (the 7-day window starts again) and follow state; the

@@ -108,7 +108,8 @@ class Dispatcher:
 
     Parameters:
         db, kb, settings: what handlers need.
-        flood: per-resident rate limit (20 messages a minute by default).
+        flood: per-resident rate limit (20 messages a minute by default; in the database on
+            PostgreSQL, so it holds across workers).
     """
 
     def __init__(
@@ -125,7 +126,7 @@ class Dispatcher:
         self.pending = pending
         self.kb = kb
         self.settings = settings
-        self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0)
+        self.flood = flood or FloodGuard(settings.flood_messages_per_minute, 60.0, shared=not db.is_sqlite)
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """The replies to one incoming message (never raises for a resident's input).
@@ -151,7 +152,7 @@ class Dispatcher:
             ctx.push = self.push
         # Typed messages count toward the flood limit; taps on buttons are cheap and
         # a resident browsing the menu quickly must not be told to slow down.
-        if msg.button is None and not counted and not self.flood.allow(f"{msg.channel}:{msg.user}"):
+        if msg.button is None and not counted and not await self.flood.allow(self.db, f"{msg.channel}:{msg.user}"):
             return [Reply(t(ctx.english)["flood"])]
         await self.leave_prompt(msg, ctx)
         handler = self.route(msg, ctx)

@@ -84,9 +84,11 @@ async def create(ctx: Context) -> list[Reply]:
         session.add(ticket)
         await session.flush()
         ticket_id = ticket.id
-    state = ctx.state
-    state.pop("last_question", None)
-    await save_resident(ctx.db, ctx.resident, state=state)
+        # In the ticket's transaction: should the resident's state have changed since it
+        # was read (`StaleResident`, the message is handled again), no ticket is left behind.
+        state = ctx.state
+        state.pop("last_question", None)
+        await save_resident(await session.connection(), ctx.resident, state=state)
     view = await teams.ticket(ctx.db, ticket_id)
     if team is not None and view is not None:
         for member in await teams.members_of(ctx.db, team[0]):

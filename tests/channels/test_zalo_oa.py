@@ -7,6 +7,7 @@ subscriptions with follow/unfollow, token rotation (also two refreshes at once),
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -547,3 +548,45 @@ def test_the_home_page_carries_zalos_domain_verification_tag(settings: Settings)
         assert "zalo-platform-site-verification" not in client.get("/").text  # not set: no tag
     with pytest.raises(ValueError, match="ZALO_SITE_VERIFICATION"):
         Settings(zalo_site_verification='"><script>alert(1)</script>')
+
+
+# -- order across workers ----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_residents_events_go_in_zalos_time_order_whichever_worker_gets_them(db_url: str) -> None:
+    """Two workers on one PostgreSQL database (one worker on SQLite, which serves one
+    process). "/khuvuc" and then "Hải Châu" (by Zalo's event time) arrive the other way
+    round: the ward's name at worker 1, then a moment later the command at worker 2
+    (on SQLite both at the one worker). The later event waits its `ZALO_ORDER_WAIT` by its own time, the
+    earlier one goes first, and the resident's ward is set; handled as they arrived, the
+    ward's name would be a question and "/khuvuc" would be left asking."""
+    from bot.replies import t
+    from tests.conftest import drop_postgres_database, fresh_postgres_database
+
+    fake = FakeZaloOA().start()
+    name, url = (await fresh_postgres_database()) if db_url == "postgresql" else (None, db_url)
+    access, refresh = fake.issue_tokens()
+    settings = oa_settings(fake, url, access, refresh)
+    workers = [await prepare(settings)] + ([] if name is None else [await prepare(settings)])
+    ports = [free_port() for _ in workers]
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for worker, port in zip(workers, ports, strict=True):
+                await stack.enter_async_context(serving(create_app(settings, worker), port))
+            command = fake.build_event("user_send_text", USER, "/khuvuc", age_ms=60)
+            ward = fake.build_event("user_send_text", USER, "Hải Châu", age_ms=50)
+            for port, event in ((ports[0], ward), (ports[-1], command)):
+                fake.webhook_url = f"http://127.0.0.1:{port}/zalo/oa/webhook"
+                assert await fake.event("user_send_text", USER, event=event) == 200
+            await OA(fake, workers[0]).wait_for(USER, 2)
+            await asyncio.sleep(0.3)
+    finally:
+        for worker in workers:
+            await worker.db.dispose()
+        fake.stop()
+        if name:
+            await drop_postgres_database(name)
+    said = fake.texts(USER)
+    assert said[0] == t(False)["ask_area"] and said[1].startswith(t(False)["area_saved"].split("{area}")[0]), said
+    assert len(said) == 2, said

@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from bot.app import Assistant, prepare
 from bot.conversation import FloodGuard
 from bot.handlers import Dispatcher
+from bot.services.knowledge import KnowledgeBase
+from bot.settings import Settings
+from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Ticket
 from tests.helpers import button, make_incoming, payloads, texts
 
@@ -140,6 +143,22 @@ async def test_flood_gets_a_polite_reply_not_silence(bot: Assistant) -> None:
         await d.dispatch(make_incoming("vneid"))
     replies = await d.dispatch(make_incoming("vneid"))
     assert "hơi nhanh" in texts(replies)
+
+
+@pytest.mark.asyncio
+async def test_the_flood_limit_holds_across_workers_sharing_a_database(db: Database, settings: Settings) -> None:
+    """Two dispatchers stand for two workers on one database; a resident's messages go
+    to each in turn. Shared counting (PostgreSQL's default) holds the resident to the
+    one limit; counting in each process's memory would let twice as many through."""
+    kb = KnowledgeBase(db, settings)  # not loaded: "/trogiup" needs no entry
+    workers = [Dispatcher(db, kb, settings, flood=FloodGuard(limit=3, window=60, shared=True)) for _ in range(2)]
+    replies = [texts(await workers[i % 2].dispatch(make_incoming("/trogiup"))) for i in range(4)]
+    assert not any("hơi nhanh" in r for r in replies[:3])
+    assert "hơi nhanh" in replies[3]
+    assert (await Dispatcher(db, kb, settings).flood.allow(db, "other")) is True
+    apart = [Dispatcher(db, kb, settings, flood=FloodGuard(limit=3, window=60)) for _ in range(2)]
+    alone = [texts(await apart[i % 2].dispatch(make_incoming("/trogiup", user="u2"))) for i in range(4)]
+    assert not any("hơi nhanh" in r for r in alone)  # what the shared count is for
 
 
 @pytest.mark.asyncio
@@ -480,3 +499,34 @@ async def test_web_history_is_kept_and_deleted_with_the_data(bot: Assistant) -> 
     await send(bot, "/xoadulieu", user=user)
     await send(bot, btn="x:yes", user=user)
     assert await history.messages(bot.db, "web", user) == []
+
+
+@pytest.mark.asyncio
+async def test_a_ticket_is_not_left_behind_when_the_residents_state_changed_meanwhile(bot: Assistant) -> None:
+    """Escalating writes the ticket and the resident's state in one transaction: when the
+    state changed since it was read (another message of the resident, another worker),
+    the ticket is rolled back with it and the message handled again makes exactly one."""
+    from sqlalchemy import update
+
+    from bot.conversation import Context, StaleResident, load_resident
+    from bot.handlers import escalate
+
+    await send(bot, "/khuvuc")
+    await send(bot, "Hải Châu")
+    question = {"last_question": {"id": None, "text": "Cách cài VNeID cho người già?", "suggestions": []}}
+    resident = await load_resident(bot.db, "web", "u1")
+    resident.state = {**(resident.state or {}), **question}
+    ctx = Context(bot.db, bot.kb, bot.settings, resident)
+    async with bot.db.engine.begin() as conn:  # another write lands between the read and the ticket
+        await conn.execute(update(Resident).where(Resident.id == resident.id).values(version=Resident.version + 1))
+    with pytest.raises(StaleResident):
+        await escalate.create(ctx)
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 0
+    again = await load_resident(bot.db, "web", "u1")
+    again.state = {**(again.state or {}), **question}
+    fresh = Context(bot.db, bot.kb, bot.settings, again)
+    replies = await escalate.create(fresh)
+    async with bot.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert texts(replies)
