@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-__all__ = ["Button", "Delivered", "Incoming", "Link", "MAX_PAYLOAD_BYTES", "Outcome", "Reply"]
+__all__ = ["APOLOGY", "Button", "Delivered", "Incoming", "Link", "MAX_PAYLOAD_BYTES", "Outcome", "Reply", "replies_or_apology"]
+
+logger = logging.getLogger(__name__)
 
 #: Telegram's `callback_data` is 1-64 bytes (Bot API, InlineKeyboardButton); every channel
 #: gets the same short payloads, so a button cannot carry more. The handlers' payloads are a
@@ -98,3 +102,19 @@ class Delivered:
     retry_after: float = 0.0
     description: str = ""
     maybe_delivered: bool = False  # the request timed out after it was sent: it may have arrived
+
+
+#: What a resident is told when handling their message failed (the item is marked failed).
+APOLOGY = Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé.")
+
+
+async def replies_or_apology(channel: str, dispatch: Callable[[Incoming], Awaitable[list[Reply]]], msg: Incoming,
+                             send: Callable[[str, Reply], Awaitable[object]]) -> list[Reply] | None:
+    """The replies to `msg`; or, when handling it failed, None once the failure is logged
+    and the resident told to try again (`APOLOGY`). Every channel handles a message so."""
+    try:
+        return await dispatch(msg)
+    except Exception:
+        logger.exception("%s: handling a message failed; the resident was told to try again", channel)
+        await send(msg.chat, APOLOGY)
+        return None

@@ -48,7 +48,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot import metrics  # noqa: E402
 from bot.channels import inbox  # noqa: E402
-from bot.channels.base import Button, Delivered, Incoming, Link, Outcome, Reply  # noqa: E402
+from bot.channels.base import Button, Delivered, Incoming, Link, Outcome, Reply, replies_or_apology  # noqa: E402
 from bot.channels.health import ChannelHealth  # noqa: E402
 from bot.channels.ordered import ResidentOrder, Watermark  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
@@ -406,11 +406,8 @@ class TelegramChannel:
         if msg is None:
             await finish(self.db, self.name, external)
             return
-        try:
-            replies = await self.dispatch(msg)
-        except Exception:
-            logger.exception("telegram: handling an update failed; the resident was told to try again")
-            await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+        replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
+        if replies is None:
             await finish(self.db, self.name, external, "failed")
             return
         for reply in replies:

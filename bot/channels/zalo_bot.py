@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot import metrics
 from bot.channels import inbox
-from bot.channels.base import Delivered, Incoming, Outcome, Reply
+from bot.channels.base import Delivered, Incoming, Outcome, Reply, replies_or_apology
 from bot.channels.health import ChannelHealth
 from bot.channels.locks import ResidentLocks
 from bot.channels.ordered import ResidentOrder
@@ -315,11 +315,8 @@ class ZaloBotChannel:
         if msg is None:
             await finish(self.db, self.name, external)
             return
-        try:
-            replies = await self.dispatch(msg)
-        except Exception:
-            logger.exception("zalo bot: handling a message failed; the resident was told to try again")
-            await self.send(msg.chat, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+        replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
+        if replies is None:
             await finish(self.db, self.name, external, "failed")
             return
         choices: list[str] = []

@@ -49,7 +49,7 @@ from starlette.responses import JSONResponse, Response
 from bot import metrics
 from bot.campaigns.service import resubscribe, unsubscribe
 from bot.channels import inbox
-from bot.channels.base import Delivered, Incoming, Outcome, Reply
+from bot.channels.base import APOLOGY, Delivered, Incoming, Outcome, Reply
 from bot.channels.health import ChannelHealth
 from bot.channels.locks import ResidentLocks
 from bot.channels.ordered import ResidentOrder
@@ -303,7 +303,7 @@ class ZaloOAChannel:
         except Exception:
             logger.exception("zalo oa: handling event %s failed", name)
             if name in MESSAGE_EVENTS:
-                await self.send(user, Reply("Xin lỗi, tôi gặp sự cố khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."))
+                await self.send(user, APOLOGY)
             await finish(self.db, self.name, key, "failed")
             return
         await finish(self.db, self.name, key)
