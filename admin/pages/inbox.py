@@ -23,9 +23,10 @@ across processes and workers (no in-process notifier to keep in step).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -51,12 +52,8 @@ STATUS_NAMES = {"open": "Chờ nhận", "claimed": "Đang xử lý", "answered":
                 "closed": "Đã đóng"}
 
 
-def _assistant(request: Request):
-    return assistant(request)
-
-
 async def _scope(request: Request, user: User) -> inbox.Scope | Response:
-    db = _assistant(request).db
+    db = assistant(request).db
     if user.may(CITY):
         area = request.query_params.get("area", "")
         if area and area != "city" and area not in await ward_names(db):
@@ -71,7 +68,7 @@ async def _ticket(request: Request, user: User) -> tuple[inbox.Scope, inbox.Row]
     scope = await _scope(request, user)
     if isinstance(scope, Response):
         return scope
-    a = _assistant(request)
+    a = assistant(request)
     row = await inbox.row(a.db, request.path_params["ticket_id"], a.settings, a.holidays)
     if row is None:
         return render_error(request, 404, "Không có câu hỏi này.")
@@ -86,13 +83,29 @@ async def _actor(request: Request, user: User, row: inbox.Row) -> teams.Member:
     then also fails if the ticket moved away since the page was read."""
     if user.may(CITY):
         return teams.web_member(user.name, row.team_id, inbox.CITY_TEAM_NAME, row.area_code or "")
-    team = await teams.team_for_area(_assistant(request).db, user.area)
+    team = await teams.team_for_area(assistant(request).db, user.area)
     assert team is not None  # _ticket let the account see a ticket of its team
     return teams.web_member(user.name, team[0], team[1], user.area)
 
 
 def _back(request: Request, ticket_id: int) -> Response:
     return RedirectResponse(url(request, "inbox_ticket", ticket_id=ticket_id), status_code=303)
+
+
+TicketAction = Callable[[Request, User, inbox.Row], Awaitable[Response]]
+
+
+def ticket_action(action: TicketAction) -> Callable[[Request], Awaitable[Response]]:
+    """A page or action of the ticket of the path (claim, answer...): any signed-in role, and only
+    on a ticket this account may see (`_ticket`), else its 400/403/404 page."""
+    @require(ALL_ROLES)
+    @functools.wraps(action)
+    async def run(request: Request, user: User) -> Response:
+        got = await _ticket(request, user)
+        if isinstance(got, Response):
+            return got
+        return await action(request, user, got[1])
+    return run
 
 
 @require(ALL_ROLES)
@@ -103,7 +116,7 @@ async def inbox_list(request: Request, user: User) -> Response:
     scope = await _scope(request, user)
     if isinstance(scope, Response):
         return scope
-    a = _assistant(request)
+    a = assistant(request)
     rows, number = await inbox.listing(a.db, scope, which, user.name, a.settings, a.holidays)
     labels = await ward_names(a.db) if user.may(CITY) else {}
     no_team = not user.may(CITY) and scope.team_id is None
@@ -116,7 +129,7 @@ async def inbox_list(request: Request, user: User) -> Response:
 async def _faq_choices(request: Request, row: inbox.Row) -> tuple[list[KbEntry], KbEntry | None, str]:
     """Published entries to start an answer from: the assistant's guesses, or what a
     search finds; and the one chosen (`?faq=`)."""
-    a = _assistant(request)
+    a = assistant(request)
     wanted = list(row.suggestions)
     search = request.query_params.get("faq_q", "").strip()[:300]
     if search:
@@ -133,13 +146,9 @@ async def _faq_choices(request: Request, row: inbox.Row) -> tuple[list[KbEntry],
     return seen[:6], found.get(chosen_id), search
 
 
-@require(ALL_ROLES)
-async def inbox_ticket(request: Request, user: User) -> Response:
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+@ticket_action
+async def inbox_ticket(request: Request, user: User, row: inbox.Row) -> Response:
+    a = assistant(request)
     choices, chosen, search = await _faq_choices(request, row)
     if request.query_params.get("faq") and chosen is None:
         return render_error(request, 404, "Không có mục đã xuất bản này trong kho tri thức.")
@@ -152,13 +161,9 @@ async def inbox_ticket(request: Request, user: User) -> Response:
     })
 
 
-@require(ALL_ROLES)
-async def ticket_claim(request: Request, user: User) -> Response:
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+@ticket_action
+async def ticket_claim(request: Request, user: User, row: inbox.Row) -> Response:
+    a = assistant(request)
     if await teams.claim(a.db, row.id, await _actor(request, user, row)):
         await record(a.db, user, "ticket.claim", f"ticket:{row.id}", {"status": row.status}, {"status": "claimed"})
         flash(request, f"Bạn đã nhận câu hỏi số {row.id}.")
@@ -167,20 +172,16 @@ async def ticket_claim(request: Request, user: User) -> Response:
     return _back(request, row.id)
 
 
-@require(ALL_ROLES)
-async def ticket_answer(request: Request, user: User) -> Response:
+@ticket_action
+async def ticket_answer(request: Request, user: User, row: inbox.Row) -> Response:
     from bot.handlers.team_reply import answer_for_resident
 
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
     text = str((await request.form()).get("answer", "")).replace("\r\n", "\n").strip()
     if not text:
         return render_error(request, 400, "Cần nội dung câu trả lời.")
     if len(text) > MAX_ANSWER:
         return render_error(request, 400, f"Câu trả lời dài quá {MAX_ANSWER} ký tự; hãy rút gọn.")
-    a = _assistant(request)
+    a = assistant(request)
     member = await _actor(request, user, row)
     if not await teams.answer(a.db, row.id, member, text):
         flash(request, f"Câu hỏi số {row.id} không còn chờ trả lời.", "error")
@@ -191,15 +192,11 @@ async def ticket_answer(request: Request, user: User) -> Response:
     return _back(request, row.id)
 
 
-@require(ALL_ROLES)
-async def ticket_reject(request: Request, user: User) -> Response:
+@ticket_action
+async def ticket_reject(request: Request, user: User, row: inbox.Row) -> Response:
     from bot.handlers.team_reply import out_of_scope_for_resident
 
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+    a = assistant(request)
     member = await _actor(request, user, row)
     if not await teams.reject(a.db, row.id, member):
         flash(request, f"Câu hỏi số {row.id} đã được xử lý.", "error")
@@ -211,13 +208,9 @@ async def ticket_reject(request: Request, user: User) -> Response:
     return _back(request, row.id)
 
 
-@require(ALL_ROLES)
-async def ticket_close(request: Request, user: User) -> Response:
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+@ticket_action
+async def ticket_close(request: Request, user: User, row: inbox.Row) -> Response:
+    a = assistant(request)
     if not await teams.close(a.db, row.id, await _actor(request, user, row)):
         flash(request, f"Câu hỏi số {row.id} đã được xử lý.", "error")
         return _back(request, row.id)
@@ -226,15 +219,11 @@ async def ticket_close(request: Request, user: User) -> Response:
     return _back(request, row.id)
 
 
-@require(ALL_ROLES)
-async def ticket_transfer(request: Request, user: User) -> Response:
+@ticket_action
+async def ticket_transfer(request: Request, user: User, row: inbox.Row) -> Response:
     from bot.handlers.team_reply import notification
 
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+    a = assistant(request)
     target = str((await request.form()).get("area", "")).strip()
     labels = await ward_names(a.db)
     if target != "city" and target not in labels:
@@ -257,13 +246,9 @@ async def ticket_transfer(request: Request, user: User) -> Response:
     return RedirectResponse(url(request, "inbox_list"), status_code=303)  # no longer this team's
 
 
-@require(ALL_ROLES)
-async def ticket_propose(request: Request, user: User) -> Response:
-    got = await _ticket(request, user)
-    if isinstance(got, Response):
-        return got
-    _, row = got
-    a = _assistant(request)
+@ticket_action
+async def ticket_propose(request: Request, user: User, row: inbox.Row) -> Response:
+    a = assistant(request)
     entry_id = await teams.propose(a.db, row.id, await _actor(request, user, row))
     if entry_id is None:
         flash(request, "Chỉ đề xuất được câu hỏi đã trả lời.", "error")
@@ -282,7 +267,7 @@ async def inbox_events(request: Request, user: User) -> Response:
     scope = await _scope(request, user)
     if isinstance(scope, Response):
         return scope
-    db = _assistant(request).db
+    db = assistant(request).db
 
     async def stream() -> AsyncIterator[str]:
         last = await inbox.snapshot(db, scope)
