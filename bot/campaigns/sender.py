@@ -58,25 +58,18 @@ class Halted(Exception):
 
 
 class TokenBucket:
-    """`rate` events per second, evenly spaced (no burst at start), pausable.
-
-    Waiters take their turn one at a time, and a turn is timed from when the previous
-    one was actually given: after a stall (a busy machine, a slow database call) the
-    waiters go out at most two in a row, never as the burst of every turn missed."""
+    """`rate` events per second, evenly spaced (no burst at start), pausable."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self.next = time.monotonic()
-        self._turn = asyncio.Lock()
 
     async def wait(self) -> None:
-        async with self._turn:
-            delay = self.next - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            # On schedule: the next turn one interval after this one's due time (a
-            # sleep's small overshoot is not added up); late: from now.
-            self.next = max(self.next + self.interval, time.monotonic())
+        now = time.monotonic()
+        if self.next > now:
+            await asyncio.sleep(self.next - now)
+            now = self.next
+        self.next = max(self.next, now) + self.interval
 
     def pause(self, seconds: float) -> None:
         self.next = max(self.next, time.monotonic() + seconds)

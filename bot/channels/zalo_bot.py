@@ -295,8 +295,7 @@ class ZaloBotChannel:
 
     async def _handle(self, update: dict[str, Any]) -> None:
         """An update stored without its resident (by an older version): on its own."""
-        sender = (update.get("message") or {}).get("from") or {}
-        async with self._slots, self._locks.hold(str(sender.get("id") or "")):
+        async with self._slots, self._locks.hold(order_of(update)[0] or ""):
             await self._handle_update(update, inbox.finish)
 
     async def _handle_item(self, external: str, update: dict[str, Any]) -> None:
