@@ -1,16 +1,19 @@
 """Input builders for tests (like python-telegram-bot's make_message), and running the
-assistant for end-to-end tests: in this event loop (`serving`), as its own process
-(`start_cdsbot` / `stop_cdsbot`), and the browser (`launch_chromium`)."""
+assistant for end-to-end tests: prepared on a seeded copy (`prepared`), in this event
+loop (`serving`), as its own process (`start_cdsbot` / `stop_cdsbot`), and the browser
+(`launch_chromium`)."""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +21,36 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
 from bot import clock
+from bot.app import Assistant, prepare
 from bot.channels.base import Incoming, Reply
+from bot.settings import Settings
+
+_SEEDED: dict[str, Path] = {}  # knowledge folder -> a SQLite database prepare() seeded from it
+
+
+async def prepared(settings: Settings) -> Assistant:
+    """`prepare(settings)`, with a new SQLite database first filled from a copy of one
+    that `prepare` seeded once in this test process (migrated, knowledge/ and the areas
+    imported: the same rows, without seeding again for every test). Other databases,
+    or one that already exists, go to `prepare` as they are."""
+    url = make_url(settings.database_url)
+    path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+    if path is not None and not path.exists():
+        key = str(settings.knowledge_dir.resolve())
+        if key not in _SEEDED:
+            folder = tempfile.mkdtemp(prefix="cdsbot-seeded-")
+            atexit.register(shutil.rmtree, folder, True)
+            template = Path(folder) / "seeded.sqlite3"
+            seeded = await prepare(Settings(database_url=f"sqlite+aiosqlite:///{template}",
+                                            knowledge_dir=settings.knowledge_dir))
+            await seeded.db.dispose()
+            _SEEDED[key] = template
+        shutil.copy(_SEEDED[key], path)
+    return await prepare(settings)
 
 
 def free_port() -> int:

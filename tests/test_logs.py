@@ -12,10 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app, prepare
+from bot.app import create_app
 from bot.logs import setup
 from bot.settings import ROOT, Settings
 from bot.storage.models import QuestionLog
+from tests.helpers import prepared
 
 CCCD = "079203001234"  # a 12-digit căn cước number
 PHONE = "0905 123 456"
@@ -42,7 +43,7 @@ async def test_question_with_id_card_and_phone_number_reaches_neither_log_nor_qu
                         log_level="DEBUG", log_format="json")
     out = io.StringIO()
     setup(settings, stream=out)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     question = f"Tôi làm mất căn cước {CCCD} thì làm lại thế nào? Số của tôi là {PHONE}."
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
         r = await c.post("/chat/api/messages", json={"session_id": SESSION, "text": question})
@@ -91,7 +92,7 @@ async def test_every_request_has_an_id_in_its_log_lines_and_response(tmp_path, r
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite3'}", log_level="DEBUG", log_format="json")
     out = io.StringIO()
     setup(settings, stream=out)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
         given = await c.post("/chat/api/messages", json={"session_id": SESSION, "text": "vneid là gì"},
                              headers={"X-Request-ID": "proxy-id-42"})

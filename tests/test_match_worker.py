@@ -15,20 +15,20 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.app import prepare
 from bot.kb_files import Entry
 from bot.match_worker import MatchWorker
 from bot.matcher import Decision
 from bot.services.knowledge import KnowledgeBase, save_entry
 from bot.settings import Settings
 from bot.text import fold
+from tests.helpers import prepared
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest_asyncio.fixture
 async def kb(settings: Settings) -> AsyncIterator[KnowledgeBase]:
-    assistant = await prepare(settings.model_copy(update={"match_worker": True}))
+    assistant = await prepared(settings.model_copy(update={"match_worker": True}))
     await assistant.kb.start()
     yield assistant.kb
     await assistant.kb.close()

@@ -14,12 +14,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 from starlette.testclient import TestClient
 
-from bot.app import create_app, prepare
+from bot.app import create_app
 from bot.campaigns import service
 from bot.clock import now as utcnow
 from bot.settings import Settings
 from bot.storage.models import InboxItem, OutboxItem, Resident, Subscription, Ticket
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import prepared
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -45,7 +46,7 @@ async def test_metrics_count_questions_replies_campaigns_and_backlogs(tmp_path) 
     fake = FakeTelegram().start()
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}", telegram_bot_token=fake.token,
                         telegram_api_base_url=fake.base_url, telegram_poll_timeout=1, telegram_broadcast_rate=200)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     now = utcnow()
     async with assistant.db.engine.begin() as conn:  # the world as it stands: subscribers, a waiting ticket, a queue
         await conn.execute(insert(Resident.__table__), [
@@ -129,7 +130,7 @@ def test_metrics_need_the_token_or_a_direct_loopback_request(tmp_path) -> None: 
 @pytest.mark.asyncio
 async def test_metrics_refuse_requests_forwarded_by_a_proxy(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
         direct = await c.get("/metrics")
         proxied = await c.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})

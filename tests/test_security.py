@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import insert, select, update
 
-from bot.app import Assistant, create_app, prepare
+from bot.app import Assistant, create_app
 from bot.channels import inbox
 from bot.channels.base import Incoming, Reply
 from bot.channels.zalo_oa_api import signature
@@ -24,6 +24,7 @@ from bot.services import deliveries, teams
 from bot.settings import Settings
 from bot.storage.models import Delivery, InboxItem, QuestionLog, Resident, Ticket
 from tests.fakes import epoch_seconds
+from tests.helpers import prepared
 
 SESSION = "0123456789abcdef0123"
 OA_APP, OA_KEY = "app-123", "oa-secret-key-456"
@@ -32,7 +33,7 @@ ORIGIN = "https://danang.gov.vn"
 
 @pytest_asyncio.fixture
 async def assistant(settings: Settings) -> AsyncIterator[Assistant]:
-    ready = await prepare(settings.model_copy(update={
+    ready = await prepared(settings.model_copy(update={
         "zalo_oa_app_id": OA_APP, "zalo_oa_secret_key": OA_KEY, "zalo_oa_access_token": "access-token-0",
         "web_chat_origins": ORIGIN}))
     try:

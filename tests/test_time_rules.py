@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from bot import clock
-from bot.app import Assistant, prepare
+from bot.app import Assistant
 from bot.campaigns import service
 from bot.campaigns.sender import Sender
 from bot.channels.zalo_oa import next_morning
@@ -23,6 +23,7 @@ from bot.services import teams
 from bot.services.worktime import holidays_listed, is_working_time, load_holidays
 from bot.settings import ROOT, Settings
 from bot.storage.models import Ticket
+from tests.helpers import prepared
 
 HOLIDAYS = load_holidays(ROOT / "knowledge" / "holidays.yaml")
 
@@ -126,7 +127,7 @@ def test_tet_2026_in_the_holiday_file_stops_working_time() -> None:
 @pytest_asyncio.fixture
 async def assistant(tmp_path: Path) -> AsyncIterator[Assistant]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'time.sqlite3'}", knowledge_dir=ROOT / "knowledge")
-    ready = await prepare(settings)
+    ready = await prepared(settings)
     try:
         yield ready
     finally:

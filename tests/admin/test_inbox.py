@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from admin.accounts import create_user
-from bot.app import Assistant, create_app, prepare
+from bot.app import Assistant, create_app
 from bot.services import teams
 from bot.storage.models import AuditLog, TeamMember, Ticket
 from tests.admin.conftest import PASSWORD, Client, _settings, csrf_of
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port, serving
+from tests.helpers import free_port, prepared, serving
 
 HAI_CHAU, AN_HAI, CAM_LE = "phuong-hai-chau", "phuong-an-hai", "phuong-cam-le"  # Cẩm Lệ has no team: the city's
 
@@ -182,7 +182,7 @@ async def test_a_web_answer_reaches_the_resident_on_telegram(tmp_path) -> None: 
     fake = FakeTelegram().start()
     settings = _settings(tmp_path / "tg.sqlite3").model_copy(update={
         "telegram_bot_token": fake.token, "telegram_api_base_url": fake.base_url, "telegram_poll_timeout": 1})
-    ready = await prepare(settings)
+    ready = await prepared(settings)
     await create_user(ready.db, "thanhvien", "team-member", password=PASSWORD, area_code=AN_HAI)
     ids = await seed(ready.db)
     port = free_port()
@@ -234,7 +234,7 @@ async def test_the_event_stream_tells_each_account_about_its_own_scope_only(tmp_
 
     monkeypatch.setattr(inbox, "POLL_SECONDS", 0.2)
     settings = _settings(tmp_path / "sse.sqlite3")
-    ready = await prepare(settings)
+    ready = await prepared(settings)
     for name, role, area in (("thanhvien", "team-member", HAI_CHAU), ("khac", "team-member", AN_HAI),
                              ("bientap", "editor", None)):
         await create_user(ready.db, name, role, password=PASSWORD, area_code=area)

@@ -10,10 +10,11 @@ import time
 import httpx
 import pytest
 
-from bot.app import create_app, prepare
+from bot.app import create_app
 from bot.channels.health import ALERT_AFTER, ChannelHealth
 from bot.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import prepared
 
 
 @pytest.mark.asyncio
@@ -22,7 +23,7 @@ async def test_failing_telegram_polls_show_in_readyz_and_the_log_then_recover(tm
     fake.fail("getUpdates", 502, "Bad Gateway", times=3)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}", telegram_bot_token=fake.token,
                         telegram_api_base_url=fake.base_url, telegram_poll_timeout=1)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     seen: list[dict[str, object]] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
         await assistant.start_channels()

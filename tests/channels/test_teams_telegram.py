@@ -12,13 +12,13 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot import clock
-from bot.app import Assistant, create_app, prepare
+from bot.app import Assistant, create_app
 from bot.services import teams
 from bot.settings import Settings
 from bot.storage.models import KbEntry, Ticket
 from tests.channels.test_telegram import RESIDENT, Chat, buttons_of, text_of
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port, serving
+from tests.helpers import free_port, prepared, serving
 
 MEMBER, MEMBER2, OTHER = 6002, 6003, 6004
 
@@ -28,7 +28,7 @@ async def world(tmp_path) -> AsyncIterator[tuple[Chat, Assistant, FakeTelegram]]
     fake = FakeTelegram().start()
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'teams.sqlite3'}", telegram_bot_token=fake.token,
                         telegram_api_base_url=fake.base_url, telegram_poll_timeout=1, ticket_check_seconds=3600)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     hai_chau = await teams.create_team(assistant.db, "phuong-hai-chau", "Tổ CNS phường Hải Châu")
     son_tra = await teams.create_team(assistant.db, "phuong-son-tra", "Tổ CNS phường Sơn Trà")
     codes = [await teams.create_invite(assistant.db, hai_chau, leader=True), await teams.create_invite(assistant.db, hai_chau),

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import insert, select
 
-from bot.app import create_app, prepare
+from bot.app import create_app
 from bot.campaigns import service as campaigns
 from bot.channels.telegram import split_text
 from bot.clock import now as utcnow
@@ -22,12 +22,10 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Subscription
 from tests.fakes.telegram_api import FakeTelegram
-from tests.helpers import free_port, serving
+from tests.helpers import free_port, prepared, serving
 
 RESIDENT = 5001
 SECRET = "webhook-secret-123"
-
-
 
 
 class Chat:
@@ -94,7 +92,7 @@ async def chat(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path) -> 
         telegram_webhook_secret=SECRET if webhook else "",
         match_worker=True,  # as `cdsbot run` answers
     )
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     async with serving(create_app(settings, assistant), port):
         client = httpx.AsyncClient()
 
@@ -293,7 +291,7 @@ async def test_webhook_refuses_a_wrong_secret(fake: FakeTelegram, tmp_path) -> N
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}", telegram_bot_token=fake.token,
                         telegram_api_base_url=fake.base_url, telegram_webhook_url="https://example.invalid/telegram/webhook",
                         telegram_webhook_secret=SECRET)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     transport = httpx.ASGITransport(app=create_app(settings, assistant))
     await assistant.telegram.start()  # type: ignore[union-attr]
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -310,7 +308,7 @@ async def test_webhook_refuses_a_wrong_secret(fake: FakeTelegram, tmp_path) -> N
 async def test_readyz_shows_the_telegram_channel(fake: FakeTelegram, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite3'}", telegram_bot_token=fake.token,
                         telegram_api_base_url=fake.base_url, telegram_poll_timeout=1)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     app = create_app(settings, assistant)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         before = await client.get("/readyz")

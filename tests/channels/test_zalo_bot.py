@@ -13,14 +13,14 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.app import Assistant, create_app, prepare
+from bot.app import Assistant, create_app
 from bot.channels.base import Button, Link, Reply
 from bot.channels.zalo_bot import render
 from bot.services import teams
 from bot.settings import Settings
 from bot.storage.models import InboxItem, Resident
 from tests.fakes.zalo_bot_api import FakeZaloBot
-from tests.helpers import free_port, serving
+from tests.helpers import free_port, prepared, serving
 
 USER = "6ede9afa66b88fe6d6a9"
 SECRET = "zalo-webhook-secret"
@@ -59,7 +59,7 @@ async def zalo(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[tuple[
         zalo_bot_webhook_url=f"http://127.0.0.1:{port}/zalo/bot/webhook" if webhook else "",
         zalo_bot_webhook_secret=SECRET if webhook else "",
     )
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     async with serving(create_app(settings, assistant), port):
         client = httpx.AsyncClient()
 
@@ -137,7 +137,7 @@ async def test_a_replayed_update_is_answered_once(tmp_path) -> None:  # type: ig
     fake = FakeZaloBot().start()
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'z.sqlite3'}", zalo_bot_token=fake.token,
                         zalo_bot_api_base_url=fake.base_url, zalo_bot_poll_interval=0.05, zalo_bot_poll_timeout=1)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     fake.replay = True
     fake.message(USER, "vneid là gì")
     await assistant.start_channels()
@@ -160,7 +160,7 @@ async def test_webhook_secret_is_checked(tmp_path) -> None:  # type: ignore[no-u
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}", zalo_bot_token=fake.token,
                         zalo_bot_api_base_url=fake.base_url, zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
                         zalo_bot_webhook_secret=SECRET)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     await assistant.start_channels()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
@@ -183,7 +183,7 @@ async def test_webhook_answers_200_to_an_event_without_a_message_and_ignores_it(
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}", zalo_bot_token=fake.token,
                         zalo_bot_api_base_url=fake.base_url, zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
                         zalo_bot_webhook_secret=SECRET)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     await assistant.start_channels()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:

@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.app import Assistant, create_app, prepare
+from bot.app import Assistant, create_app
 from bot.campaigns import outbox, service
 from bot.campaigns.sender import Sender
 from bot.channels.base import Button, Outcome, Reply
@@ -32,7 +32,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Resident, Subscription, ZaloOAToken
 from tests.fakes.zalo_oa_api import DAY_MS, FakeZaloOA
-from tests.helpers import free_port, serving
+from tests.helpers import free_port, prepared, serving
 
 USER = "8461727310123456789"
 
@@ -98,7 +98,7 @@ async def oa(tmp_path) -> AsyncIterator[OA]:  # type: ignore[no-untyped-def]
     access, refresh = fake.issue_tokens()
     port = free_port()
     settings = oa_settings(fake, f"sqlite+aiosqlite:///{tmp_path / 'oa.sqlite3'}", access, refresh)
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     async with serving(create_app(settings, assistant), port):
         fake.webhook_url = f"http://127.0.0.1:{port}/zalo/oa/webhook"
         yield OA(fake, assistant)
@@ -568,7 +568,7 @@ async def test_a_residents_events_go_in_zalos_time_order_whichever_worker_gets_t
     name, url = (await fresh_postgres_database()) if db_url == "postgresql" else (None, db_url)
     access, refresh = fake.issue_tokens()
     settings = oa_settings(fake, url, access, refresh)
-    workers = [await prepare(settings)] + ([] if name is None else [await prepare(settings)])
+    workers = [await prepared(settings)] + ([] if name is None else [await prepared(settings)])
     ports = [free_port() for _ in workers]
     try:
         async with contextlib.AsyncExitStack() as stack:

@@ -8,19 +8,19 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from bot.app import Assistant, prepare
+from bot.app import Assistant
 from bot.conversation import FloodGuard
 from bot.handlers import Dispatcher
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import QuestionLog, Resident, Ticket
-from tests.helpers import button, make_incoming, payloads, texts
+from tests.helpers import button, make_incoming, payloads, prepared, texts
 
 
 @pytest_asyncio.fixture
 async def bot(settings) -> AsyncIterator[Assistant]:  # type: ignore[no-untyped-def]
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     yield assistant
     await assistant.db.dispose()
 
@@ -246,7 +246,7 @@ async def test_subscribe_with_consent_then_unsubscribe(bot: Assistant) -> None:
 @pytest.mark.asyncio
 async def test_the_privacy_answer_states_the_live_retention_setting(settings) -> None:  # type: ignore[no-untyped-def]
     # The answer says {retention}; what the resident reads comes from the running Settings.
-    assistant = await prepare(settings.model_copy(update={"question_retention_days": 30}))
+    assistant = await prepared(settings.model_copy(update={"question_retention_days": 30}))
     try:
         by_menu = texts(await send(assistant, btn="e:quyen-rieng-tu-bot"))
         assert "tối đa 30 ngày" in by_menu and "{" not in by_menu and "365" not in by_menu

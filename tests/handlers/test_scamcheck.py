@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.app import Assistant, prepare
+from bot.app import Assistant
 from bot.channels.base import Incoming
 from bot.storage.models import Ticket
-from tests.helpers import make_incoming, payloads, texts
+from tests.helpers import make_incoming, payloads, prepared, texts
 
 SCAM = ("Vietcombank: Tai khoan cua Quy khach da bi tam khoa. Dang nhap tai vcb-xacthuc.com de mo khoa, "
         "hotline 0905 123 456.")
@@ -20,7 +20,7 @@ SCAM = ("Vietcombank: Tai khoan cua Quy khach da bi tam khoa. Dang nhap tai vcb-
 
 @pytest_asyncio.fixture
 async def bot(settings) -> AsyncIterator[Assistant]:  # type: ignore[no-untyped-def]
-    assistant = await prepare(settings)
+    assistant = await prepared(settings)
     yield assistant
     await assistant.db.dispose()
 
