@@ -20,7 +20,7 @@ run: $(STAMP)
 
 ## Set up everything and run the tests.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## Lint (ruff: pyflakes, import order, bugbear) and types (mypy) of bot/ and admin/; settings in pyproject.toml.
 lint: $(STAMP)
