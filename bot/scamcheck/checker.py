@@ -42,7 +42,7 @@ _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote 
 )
 _BOUNDARY = re.compile(r"[.!?;,\n]")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d(?:[\s.\-]?\d){7,9}(?!\d)")
-_ACCOUNT = re.compile(r"(?<!\d)\d{8,19}(?!\d)")
+_ACCOUNT = re.compile(r"(?<!\d)(?:\d{8,19}|\d{4}(?:[ .]\d{3,4}){2,4})(?!\d)")  # 0451000382917, 8850 1234 5678
 _REQUEST = re.compile(
     r"(?<!\w)(?:vui long|hay|yeu cau|de nghi|bam|nhan vao|click|truy cap|vao link|chuyen|ck|lien he|lh|goi|nhan tin|soan|"
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
@@ -77,6 +77,8 @@ class Result:
     has_number: bool = False  # a phone or account number
     has_request: bool = False
     extra: tuple[str, ...] = field(default=())  # reasons beyond the signs (a known scam address)
+    addressed: int = 0  # marks of a message written TO the reader (Quý khách, "bấm vào link", a sender's header)
+    own_request: int = 0  # marks of the resident asking for themselves (tôi muốn, gọi lại giúp tôi, có đúng không, làm sao)
 
     @property
     def signs(self) -> list[str]:
@@ -84,8 +86,19 @@ class Result:
 
     @property
     def looks_received(self) -> bool:
-        """A link, phone or account number together with a request: a pasted message."""
-        return bool(self.links or self.has_number) and (self.has_request or bool(self.findings))
+        """The text reads as a message the resident received, pasted to be checked, rather
+        than the resident's own request: what speaks to a reader (its marks, its signs, a
+        link that is not the body's own) outweighs the marks of someone asking for
+        themselves. Without a link or a number, it takes more: no mark of asking at all, and
+        3 (a strong sign and a mark, or several signs), so that a question that names an
+        action ("nộp lệ phí bằng app được không") is not taken for a message."""
+        evidence = self.addressed + sum(2 if f.sign in STRONG else 1 for f in self.findings if f.sign not in CONTEXT)
+        evidence += 1 if any(x.kind not in (Kind.OFFICIAL, Kind.PLATFORM) for x in self.links) or self.extra else 0
+        if evidence <= self.own_request:
+            return False
+        if self.links or self.has_number:
+            return True
+        return evidence >= 3 and self.own_request == 0
 
 
 class _FoldTable(dict[int, int]):
@@ -122,6 +135,7 @@ def aligned_fold(text: str) -> tuple[str, Sequence[int]]:
 _TONED_OTHER = {
     "gap": {"gặp"}, "tai": {"tại", "tài", "tái"}, "ngay": {"ngày"}, "cho": {"chở", "chờ", "chợ", "chó"},
     "se": {"sẻ"}, "dang": {"đăng", "đắng"}, "ban": {"bạn", "bàn", "bán"},
+    "goi": {"gọi"},  # "gói" (a plan), not "gọi lại" (call back)
 }
 
 
@@ -256,6 +270,16 @@ def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterabl
                 yield m
 
 
+def _count(parts: Parts, folded: str, starts: dict[str, list[int]], most: int = 3) -> int:
+    """How many places (at most `most`) the patterns match; one place counts once."""
+    seen: set[int] = set()
+    for m in _matches(parts, folded, starts):
+        seen.add(m.start())
+        if len(seen) >= most:
+            break
+    return len(seen)
+
+
 @dataclass(frozen=True)
 class _Rule:
     sign: str
@@ -283,6 +307,8 @@ class Checker:
         self.rules = tuple(rules)
         self.official_channel = _parts(phrases.get("official_channel") or [], words)
         self.question = _parts(phrases.get("question") or [], words)
+        self.received = _parts(phrases.get("received") or [], words)
+        self.own_request = _parts(phrases.get("own_request") or [], words)
         self.judge = judge
 
     @classmethod
@@ -385,7 +411,9 @@ class Checker:
             verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
         order = list(SIGNS)
         findings = tuple(sorted(found.values(), key=lambda f: order.index(f.sign)))
-        return Result(verdict, findings, links, question, has_number, bool(_REQUEST.search(folded)), tuple(extra))
+        return Result(verdict, findings, links, question, has_number, bool(_REQUEST.search(folded)), tuple(extra),
+                      _count(self.received, folded, starts),
+                      _count(self.own_request, folded, starts) + _count(self.question, folded, starts))
 
     def _to_official_site(self, span: str) -> bool:
         hosts = find_links(span)
