@@ -19,15 +19,13 @@ from typing import Any
 import yaml
 
 from bot.scamcheck.links import Kind, Link, LinkJudge, find_links
+from bot.scamcheck.phrases import apply, expand, split_alternatives, to_regex
 from bot.scamcheck.signs import CONTEXT, SIGNS, STRONG
 
 __all__ = ["Checker", "Finding", "Result", "Verdict", "MAX_CHARS"]
 
 MAX_CHARS = 2000  # what is read of a long paste (as bot/handlers/question.py)
 
-_SEP = r"[\W_]++"  # possessive: no backtracking into separators (Python 3.11+)
-_GAP_SEP = r"(?:[^\w.!?\n]|_|\.(?=\w))++"  # a gap does not cross the end of a sentence (5.000.000 is no end)
-_GAP = _GAP_SEP + r"(?:[^\W_]++" + _GAP_SEP + r"){0,5}?"
 _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only before a verb (not "ứng dụng", "tín dụng")
     r"(?<!\w)(?:khong|ko|kh|hong|dung(?= (?:co |bao gio )?(?:noi|ke|bao|cho|gui|chuyen|cung cap|chia se|bam|nhan|click|tin|lam|cai|tai|de|dua|doc|tiet lo))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
@@ -153,54 +151,11 @@ def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_FOLD)
 
 
-def _expand(pattern: str, words: dict[str, str]) -> str:
-    def macro(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in words:
-            raise ValueError(f"unknown word list {{{name}}} in pattern {pattern!r}")
-        return "(?:" + words[name] + ")"
-
-    return re.sub(r"\{([a-z_]+)\}", macro, pattern)
-
-
-def _to_regex(expanded: str) -> str:
-    expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
-    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*")
-    return r"(?<!\w)(?:" + expanded + r")(?!\w)"
-
-
-def _compile(pattern: str, words: dict[str, str]) -> str:
-    return _to_regex(_expand(pattern, words))
-
-
-def _split_top(s: str) -> list[str]:
-    """The alternatives of a pattern at nesting depth 0."""
-    parts, depth, cur, i = [], 0, [], 0
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\":
-            cur.append(s[i:i + 2])
-            i += 2
-            continue
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    parts.append("".join(cur))
-    return parts
-
-
 def anchors(expanded: str) -> frozenset[str] | None:
     """The words one of which a text must contain for the pattern to match (its possible
     first words), or None when that cannot be told simply (then it always runs)."""
     found: set[str] = set()
-    for alt in _split_top(expanded):
+    for alt in split_alternatives(expanded):
         if alt.startswith("("):
             depth, end = 0, -1
             for i, ch in enumerate(alt):
@@ -248,12 +203,12 @@ def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
     always: list[str] = []
     anchored: list[tuple[frozenset[str] | None, re.Pattern[str]]] = []
     for p in patterns:
-        expanded = _expand(str(p), words)
+        expanded = expand(str(p), words)
         need = anchors(expanded)
         if need is None:
-            always.append(_to_regex(expanded))
+            always.append(to_regex(expanded))
         else:
-            anchored.append((need, re.compile(_to_regex(expanded))))
+            anchored.append((need, re.compile(to_regex(expanded))))
     parts: list[tuple[frozenset[str] | None, re.Pattern[str]]] = [(None, re.compile("|".join(always)))] if always else []
     return tuple(parts + anchored)
 
@@ -316,8 +271,9 @@ class Checker:
              overrides: dict[str, list[str]] | None = None) -> Checker:
         """Read `phrases.yaml` and `domains.yaml` from a folder (and the knowledge base's
         official link domains, if given); a list in `overrides` (the editors' version,
-        bot/services/scamlists.py) replaces the file's list of that name."""
-        phrases = yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}
+        bot/services/scamlists.py: a domain list, or a phrase list named as in
+        `phrases.named_lists`) replaces the file's list of that name."""
+        phrases = apply(yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}, overrides or {})
         domains = {**(yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8")) or {}), **(overrides or {})}
         official = list(domains.get("official") or [])
         if link_domains is not None and link_domains.exists():
