@@ -137,9 +137,14 @@ _TONED_OTHER = {
 }
 
 
+# Words of the table above that begin a compound meaning what the pattern means ("dang nhap"
+# is "đăng nhập" however typed).
+_COMPOUNDS = ("dang nhap", "dang ky", "dang tai")
+
+
 def _misread(text: str, pos: Sequence[int], m: re.Match[str]) -> bool:
     words = m.group().split()
-    if not words:
+    if not words or m.group().startswith(_COMPOUNDS):
         return False
     original = text[pos[m.start()]:pos[m.end() - 1] + 1].lower().split()
     if not original:
