@@ -48,7 +48,7 @@ _REQUEST = re.compile(
 )
 _THREAT = re.compile(r"(?<!\w)(?:khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
                      r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|ha muc|bi ha|khoi phuc|het hieu luc|ngung cap|"
-                     r"truc loi|xet xu|duong day|qua han|"
+                     r"truc loi|xet xu|duong day|qua han|thu hoi|"
                      r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud|laundering|criminal|involved)")
 _WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
