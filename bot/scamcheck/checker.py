@@ -220,11 +220,17 @@ def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
 
 def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterable[re.Match[str]]:
     """The matches of each part in turn (each part's in text order)."""
+    words = starts.keys()
     for need, regex in parts:
         if need is None:
             yield from regex.finditer(folded)
             continue
-        for i in sorted(i for word in need if word in starts for i in starts[word]):
+        # The text's few words against the part's many (a set operation, not a loop in Python).
+        hit = need.intersection(words)
+        if not hit:
+            continue
+        places = starts[next(iter(hit))] if len(hit) == 1 else sorted(i for word in hit for i in starts[word])
+        for i in places:
             m = regex.match(folded, i)
             if m is not None:
                 yield m
