@@ -107,6 +107,12 @@ def score(rows: list[dict[str, Any]], checker: Any, misses: bool = False) -> str
         out.append(line("legit+q", "ALL", others))
     out.append("")
     out.append("Goals: scam flagged >= 95%; legit+q called scam <= 3%; signs named >= 80% (on scams).")
+    routed = [(row, r) for items in groups.values() for row, r in items if isinstance(row.get("received"), bool)]
+    if routed:  # a pasted text (no forward mark) is checked only when it reads as a received message
+        scams = [r for row, r in routed if row["received"] and row.get("label") == "scam"]
+        own = [r for row, r in routed if not row["received"]]
+        out.append(f"Pasted, read as received: scams {sum(r.looks_received for r in scams)}/{len(scams)}; "
+                   f"residents' own requests and questions {sum(r.looks_received for r in own)}/{len(own)} (want 0).")
     if misses:
         out.append("")
         for items in groups.values():

@@ -44,7 +44,7 @@ async def test_question_with_id_card_and_phone_number_reaches_neither_log_nor_qu
     out = io.StringIO()
     setup(settings, stream=out)
     assistant = await prepared(settings)
-    question = f"Tôi làm mất căn cước {CCCD} thì làm lại thế nào? Số của tôi là {PHONE}."
+    question = f"Tôi làm mất căn cước {CCCD}, cán bộ gọi lại giúp tôi qua số {PHONE} nhé"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, assistant)), base_url="http://t") as c:
         r = await c.post("/chat/api/messages", json={"session_id": SESSION, "text": question})
         also = await c.post("/chat/api/messages", json={"session_id": SESSION, "text": "số 0905.123.457 có dùng VNeID được không"})

@@ -119,3 +119,25 @@ def test_own_labelled_examples_meet_the_goals() -> None:
 def test_a_huge_paste_is_read_only_in_part() -> None:
     r = check("chuyen tien vao tai khoan an toan " * 10_000)
     assert "asks-money-transfer" in r.signs
+
+
+def test_a_pasted_message_is_told_from_the_residents_own_request() -> None:
+    """Set 4 says of each line whether it is a received message: no request or question of
+    the resident reads as one, and nearly every scam does."""
+    rows = [json.loads(x) for x in (OWN.parent / "scamcheck-own4.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    own = [r["text"] for r in rows if not r["received"]]
+    scams = [r["text"] for r in rows if r["received"] and r["label"] == "scam"]
+    assert len(own) >= 10 and [t for t in own if check(t).looks_received] == []
+    assert sum(check(t).looks_received for t in scams) >= 0.9 * len(scams)
+
+
+@pytest.mark.parametrize(("text", "received"), [
+    ("Cán bộ gọi lại giúp tôi số 0905 112 334 với", False),  # "gọi lại" is not "gói lãi" (a plan's interest)
+    ("Số 0236 3891 220 có đúng là số của phường không?", False),
+    ("Quý khách vui lòng gọi 0905 112 334 để nhận quà tri ân", True),
+    ("Anh chuyển ngay 3 triệu vào tài khoản 1903 4455 6677 để giữ chỗ", True),  # an account number written in groups
+])
+def test_who_speaks_decides_whether_a_pasted_text_is_checked(text: str, received: bool) -> None:
+    r = check(text)
+    assert r.looks_received is received
+    assert "prize-or-too-good" not in r.signs or received

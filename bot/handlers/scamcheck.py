@@ -90,8 +90,9 @@ def menu_button(english: bool) -> Button:
 
 
 def wants_check(msg: Incoming) -> bool:
-    """Free text to check before answering: a forwarded message, or a pasted one (a link,
-    phone or account number with a request). A question about scams is left to the
+    """Free text to check before answering: a forwarded message, or a pasted one (a text
+    written to its reader by a sender, not the resident's own request: `Result.looks_received`).
+    A question about scams, or a request that carries a number or a link, is left to the
     knowledge base."""
     text = (msg.text or "").strip()
     if not text or text.startswith("/"):
@@ -100,7 +101,7 @@ def wants_check(msg: Incoming) -> bool:
     if msg.meta.get("forwarded"):
         # Checked unless it is plainly a question with nothing to check ("VNeID là gì?").
         return bool(result.findings) or result.looks_received or not result.question
-    return result.looks_received and (not result.question or bool(result.findings))
+    return result.looks_received
 
 
 def render(result: Result, english: bool) -> Reply:

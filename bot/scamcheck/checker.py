@@ -19,15 +19,13 @@ from typing import Any
 import yaml
 
 from bot.scamcheck.links import Kind, Link, LinkJudge, find_links
+from bot.scamcheck.phrases import apply, expand, split_alternatives, to_regex
 from bot.scamcheck.signs import CONTEXT, SIGNS, STRONG
 
 __all__ = ["Checker", "Finding", "Result", "Verdict", "MAX_CHARS"]
 
 MAX_CHARS = 2000  # what is read of a long paste (as bot/handlers/question.py)
 
-_SEP = r"[\W_]++"  # possessive: no backtracking into separators (Python 3.11+)
-_GAP_SEP = r"(?:[^\w.!?\n]|_|\.(?=\w))++"  # a gap does not cross the end of a sentence (5.000.000 is no end)
-_GAP = _GAP_SEP + r"(?:[^\W_]++" + _GAP_SEP + r"){0,5}?"
 _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only before a verb (not "ứng dụng", "tín dụng")
     r"(?<!\w)(?:khong|ko|kh|hong|dung(?= (?:co |bao gio )?(?:noi|ke|bao|cho|gui|chuyen|cung cap|chia se|bam|nhan|click|tin|lam|cai|tai|de|dua|doc|tiet lo))|chang|cam|tuyet doi|never|not|don'?t|dont|no one|"
     r"nobody)(?!\w)"
@@ -42,7 +40,7 @@ _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote 
 )
 _BOUNDARY = re.compile(r"[.!?;,\n]")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d(?:[\s.\-]?\d){7,9}(?!\d)")
-_ACCOUNT = re.compile(r"(?<!\d)\d{8,19}(?!\d)")
+_ACCOUNT = re.compile(r"(?<!\d)(?:\d{8,19}|\d{4}(?:[ .]\d{3,4}){2,4})(?!\d)")  # 0451000382917, 8850 1234 5678
 _REQUEST = re.compile(
     r"(?<!\w)(?:vui long|hay|yeu cau|de nghi|bam|nhan vao|click|truy cap|vao link|chuyen|ck|lien he|lh|goi|nhan tin|soan|"
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
@@ -50,7 +48,7 @@ _REQUEST = re.compile(
 )
 _THREAT = re.compile(r"(?<!\w)(?:khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
                      r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|ha muc|bi ha|khoi phuc|het hieu luc|ngung cap|"
-                     r"truc loi|xet xu|duong day|qua han|"
+                     r"truc loi|xet xu|duong day|qua han|thu hoi|"
                      r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud|laundering|criminal|involved)")
 _WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -77,6 +75,8 @@ class Result:
     has_number: bool = False  # a phone or account number
     has_request: bool = False
     extra: tuple[str, ...] = field(default=())  # reasons beyond the signs (a known scam address)
+    addressed: int = 0  # marks of a message written TO the reader (Quý khách, "bấm vào link", a sender's header)
+    own_request: int = 0  # marks of the resident asking for themselves (tôi muốn, gọi lại giúp tôi, có đúng không, làm sao)
 
     @property
     def signs(self) -> list[str]:
@@ -84,8 +84,19 @@ class Result:
 
     @property
     def looks_received(self) -> bool:
-        """A link, phone or account number together with a request: a pasted message."""
-        return bool(self.links or self.has_number) and (self.has_request or bool(self.findings))
+        """The text reads as a message the resident received, pasted to be checked, rather
+        than the resident's own request: what speaks to a reader (its marks, its signs, a
+        link that is not the body's own) outweighs the marks of someone asking for
+        themselves. Without a link or a number, it takes more: no mark of asking at all, and
+        3 (a strong sign and a mark, or several signs), so that a question that names an
+        action ("nộp lệ phí bằng app được không") is not taken for a message."""
+        evidence = self.addressed + sum(2 if f.sign in STRONG else 1 for f in self.findings if f.sign not in CONTEXT)
+        evidence += 1 if any(x.kind not in (Kind.OFFICIAL, Kind.PLATFORM) for x in self.links) or self.extra else 0
+        if evidence <= self.own_request:
+            return False
+        if self.links or self.has_number:
+            return True
+        return evidence >= 3 and self.own_request == 0
 
 
 class _FoldTable(dict[int, int]):
@@ -122,12 +133,18 @@ def aligned_fold(text: str) -> tuple[str, Sequence[int]]:
 _TONED_OTHER = {
     "gap": {"gặp"}, "tai": {"tại", "tài", "tái"}, "ngay": {"ngày"}, "cho": {"chở", "chờ", "chợ", "chó"},
     "se": {"sẻ"}, "dang": {"đăng", "đắng"}, "ban": {"bạn", "bàn", "bán"},
+    "goi": {"gọi"},  # "gói" (a plan), not "gọi lại" (call back)
 }
+
+
+# Words of the table above that begin a compound meaning what the pattern means ("dang nhap"
+# is "đăng nhập" however typed).
+_COMPOUNDS = ("dang nhap", "dang ky", "dang tai")
 
 
 def _misread(text: str, pos: Sequence[int], m: re.Match[str]) -> bool:
     words = m.group().split()
-    if not words:
+    if not words or m.group().startswith(_COMPOUNDS):
         return False
     original = text[pos[m.start()]:pos[m.end() - 1] + 1].lower().split()
     if not original:
@@ -139,54 +156,11 @@ def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_FOLD)
 
 
-def _expand(pattern: str, words: dict[str, str]) -> str:
-    def macro(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in words:
-            raise ValueError(f"unknown word list {{{name}}} in pattern {pattern!r}")
-        return "(?:" + words[name] + ")"
-
-    return re.sub(r"\{([a-z_]+)\}", macro, pattern)
-
-
-def _to_regex(expanded: str) -> str:
-    expanded = expanded.replace(" ~ ", "\x00").replace(" ?", "\x01").replace(" ", _SEP)
-    expanded = expanded.replace("\x00", _GAP).replace("\x01", r"[\W_]*")
-    return r"(?<!\w)(?:" + expanded + r")(?!\w)"
-
-
-def _compile(pattern: str, words: dict[str, str]) -> str:
-    return _to_regex(_expand(pattern, words))
-
-
-def _split_top(s: str) -> list[str]:
-    """The alternatives of a pattern at nesting depth 0."""
-    parts, depth, cur, i = [], 0, [], 0
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\":
-            cur.append(s[i:i + 2])
-            i += 2
-            continue
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    parts.append("".join(cur))
-    return parts
-
-
 def anchors(expanded: str) -> frozenset[str] | None:
     """The words one of which a text must contain for the pattern to match (its possible
     first words), or None when that cannot be told simply (then it always runs)."""
     found: set[str] = set()
-    for alt in _split_top(expanded):
+    for alt in split_alternatives(expanded):
         if alt.startswith("("):
             depth, end = 0, -1
             for i, ch in enumerate(alt):
@@ -234,26 +208,42 @@ def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
     always: list[str] = []
     anchored: list[tuple[frozenset[str] | None, re.Pattern[str]]] = []
     for p in patterns:
-        expanded = _expand(str(p), words)
+        expanded = expand(str(p), words)
         need = anchors(expanded)
         if need is None:
-            always.append(_to_regex(expanded))
+            always.append(to_regex(expanded))
         else:
-            anchored.append((need, re.compile(_to_regex(expanded))))
+            anchored.append((need, re.compile(to_regex(expanded))))
     parts: list[tuple[frozenset[str] | None, re.Pattern[str]]] = [(None, re.compile("|".join(always)))] if always else []
     return tuple(parts + anchored)
 
 
 def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterable[re.Match[str]]:
     """The matches of each part in turn (each part's in text order)."""
+    words = starts.keys()
     for need, regex in parts:
         if need is None:
             yield from regex.finditer(folded)
             continue
-        for i in sorted(i for word in need if word in starts for i in starts[word]):
+        # The text's few words against the part's many (a set operation, not a loop in Python).
+        hit = need.intersection(words)
+        if not hit:
+            continue
+        places = starts[next(iter(hit))] if len(hit) == 1 else sorted(i for word in hit for i in starts[word])
+        for i in places:
             m = regex.match(folded, i)
             if m is not None:
                 yield m
+
+
+def _count(parts: Parts, folded: str, starts: dict[str, list[int]], most: int = 3) -> int:
+    """How many places (at most `most`) the patterns match; one place counts once."""
+    seen: set[int] = set()
+    for m in _matches(parts, folded, starts):
+        seen.add(m.start())
+        if len(seen) >= most:
+            break
+    return len(seen)
 
 
 @dataclass(frozen=True)
@@ -283,6 +273,8 @@ class Checker:
         self.rules = tuple(rules)
         self.official_channel = _parts(phrases.get("official_channel") or [], words)
         self.question = _parts(phrases.get("question") or [], words)
+        self.received = _parts(phrases.get("received") or [], words)
+        self.own_request = _parts(phrases.get("own_request") or [], words)
         self.judge = judge
 
     @classmethod
@@ -290,8 +282,9 @@ class Checker:
              overrides: dict[str, list[str]] | None = None) -> Checker:
         """Read `phrases.yaml` and `domains.yaml` from a folder (and the knowledge base's
         official link domains, if given); a list in `overrides` (the editors' version,
-        bot/services/scamlists.py) replaces the file's list of that name."""
-        phrases = yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}
+        bot/services/scamlists.py: a domain list, or a phrase list named as in
+        `phrases.named_lists`) replaces the file's list of that name."""
+        phrases = apply(yaml.safe_load((directory / "phrases.yaml").read_text(encoding="utf-8")) or {}, overrides or {})
         domains = {**(yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8")) or {}), **(overrides or {})}
         official = list(domains.get("official") or [])
         if link_domains is not None and link_domains.exists():
@@ -385,7 +378,9 @@ class Checker:
             verdict = Verdict.SUSPICIOUS  # a question that describes a case, not the message itself
         order = list(SIGNS)
         findings = tuple(sorted(found.values(), key=lambda f: order.index(f.sign)))
-        return Result(verdict, findings, links, question, has_number, bool(_REQUEST.search(folded)), tuple(extra))
+        return Result(verdict, findings, links, question, has_number, bool(_REQUEST.search(folded)), tuple(extra),
+                      _count(self.received, folded, starts),
+                      _count(self.own_request, folded, starts) + _count(self.question, folded, starts))
 
     def _to_official_site(self, span: str) -> bool:
         hosts = find_links(span)

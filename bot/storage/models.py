@@ -465,12 +465,13 @@ class ScamCheck(Base):
 
 class ScamList(Base):
     """An editor's version of one of the scam checker's lists (official domains, known-bad
-    domains, shorteners, platforms, imitated names); it replaces the file's list.
-    Who changed what is in the audit log."""
+    domains, shorteners, platforms, imitated names, and the phrase lists of
+    bot/scamcheck/phrases.py); it replaces the file's list. Who changed what is in the
+    audit log."""
 
     __tablename__ = "scam_lists"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     items: Mapped[list[Any]] = mapped_column(JSON, default=list)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

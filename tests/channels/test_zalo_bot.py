@@ -18,7 +18,7 @@ from bot.channels.base import Button, Link, Reply
 from bot.channels.zalo_bot import render
 from bot.services import teams
 from bot.settings import Settings
-from bot.storage.models import InboxItem, Resident
+from bot.storage.models import InboxItem, QuestionLog, Resident, ScamCheck
 from tests.fakes.zalo_bot_api import FakeZaloBot
 from tests.helpers import free_port, prepared, serving
 
@@ -130,6 +130,24 @@ async def test_subscribe_unsubscribe_and_delete_my_data(zalo) -> None:  # type: 
     assert "Đã xóa" in joined(await chat.say(yes))
     async with assistant.db.session() as session:  # and nothing about the resident is stored again
         assert await session.scalar(select(Resident).where(Resident.platform_user_id == USER)) is None
+
+
+@pytest.mark.asyncio
+async def test_a_pasted_scam_is_checked_though_zalo_marks_no_forward(zalo) -> None:  # type: ignore[no-untyped-def]
+    """Zalo says nothing of forwarding: a message the resident pastes is told from their own
+    request by how it reads, and only the received one is checked."""
+    chat, assistant, _ = zalo
+    pasted = ("EVNCPC: Quy khach no tien dien 2 thang, se bi cat dien trong 2 gio. Thanh toan ngay tai "
+              "evn-thanhtoan.online hoac goi 0868 117 452.")
+    checked = joined(await chat.say(pasted))
+    assert "LỪA ĐẢO" in checked and "«evn-thanhtoan.online»" in checked and "Hỏi Tổ CNS" in checked
+    own = joined(await chat.say("Nhờ tổ CNS gọi lại giúp tôi số 0905 338 621, tôi cần hỏi về hóa đơn điện tử"))
+    assert "Dấu hiệu tôi thấy" not in own and "LỪA ĐẢO" not in own
+    async with assistant.db.session() as session:
+        checks = (await session.scalars(select(ScamCheck))).all()
+        logged = (await session.scalars(select(QuestionLog.normalized))).all()
+    assert [(c.channel, c.verdict, c.forwarded) for c in checks] == [("zalo", "scam", False)]
+    assert len(logged) == 1 and "0905" not in logged[0]
 
 
 @pytest.mark.asyncio
