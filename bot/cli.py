@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.cli_common import CliError, load_settings, ready_db
+from bot.cli_common import CliError, answer_json_lines, load_settings, ready_db
 from bot.kb_files import KbInvalid, read_dir
 from bot.settings import Settings
 
@@ -186,31 +186,13 @@ def _matcher_for(args: argparse.Namespace, settings: Settings):
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     matcher = _matcher_for(args, settings)
-    failures = 0
-    for n, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get("q"), str):
-                raise ValueError
-        except ValueError:
-            failures += 1
-            print(f"dòng {n}: cần một đối tượng JSON có khóa \"q\" là chuỗi (line {n}: need a JSON object with a text \"q\")", file=sys.stderr)
-            out: dict[str, object] = {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": [], "error": "line needs a JSON object with a text 'q'"}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-            continue
-        m = matcher.match(obj["q"])
-        out = {
-            "q": obj["q"],
-            "decision": m.decision.value,
-            "entry_id": m.entry_id if m.decision in ("answer", "suggest") else None,
-            "score": m.score,
-            "suggestions": list(m.suggestions),
-        }
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    return 1 if failures else 0
+
+    def answer(q: str) -> dict[str, object]:
+        m = matcher.match(q)
+        return {"q": q, "decision": m.decision.value, "entry_id": m.entry_id if m.decision in ("answer", "suggest") else None,
+                "score": m.score, "suggestions": list(m.suggestions)}
+
+    return answer_json_lines("q", answer, {"q": None, "decision": "unknown", "entry_id": None, "score": 0.0, "suggestions": []})
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bot.cli_common import answer_json_lines
 from bot.settings import Settings
 
 __all__ = ["register", "score"]
@@ -47,24 +47,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print(score(rows, checker, misses=args.misses))
         return 0
     if args.jsonl:
-        failures = 0
-        for n, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                    raise ValueError
-            except ValueError:
-                failures += 1
-                print(f"dòng {n}: cần một đối tượng JSON có khóa \"text\" là chuỗi (line {n}: need a JSON object with a text \"text\")",
-                      file=sys.stderr)
-                sys.stdout.write(json.dumps({"verdict": None, "signs": [], "error": "line needs a JSON object with a text 'text'"}) + "\n")
-                continue
-            result = checker.check(obj["text"])
-            sys.stdout.write(json.dumps({"verdict": result.verdict.value, "signs": result.signs}, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-        return 1 if failures else 0
+        def answer(text: str) -> dict[str, object]:
+            result = checker.check(text)
+            return {"verdict": result.verdict.value, "signs": result.signs}
+
+        return answer_json_lines("text", answer, {"verdict": None, "signs": []})
     if not args.text:
         raise ValueError("Cần một tin nhắn, --jsonl hoặc --score TỆP (give a message, --jsonl or --score FILE).")
     from bot.handlers.scamcheck import render

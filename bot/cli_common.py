@@ -4,7 +4,10 @@ database ready for use. Kept apart from `bot/cli.py` so that the subcommand modu
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -12,7 +15,7 @@ from bot.kb_files import read_dir
 from bot.settings import Settings
 from bot.storage.db import Database, open_database
 
-__all__ = ["CliError", "load_settings", "ready_db"]
+__all__ = ["CliError", "answer_json_lines", "load_settings", "ready_db"]
 
 
 class CliError(Exception):
@@ -50,3 +53,31 @@ async def ready_db(settings: Settings, *, seed: bool = True) -> Database:
         if areas_file.exists() and await areas_service.count(db) == 0:
             await areas_service.import_csv(db, areas_file)
     return db
+
+
+def answer_json_lines(key: str, answer: Callable[[str], dict[str, Any]], refused: dict[str, Any],
+                      stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """The `--jsonl` contract of `cdsbot match` and `cdsbot check`: every non-blank line
+    of standard input is a JSON object with a text under `key`, and gets one JSON line
+    out, `answer(text)`. A line that is not such an object gets `refused` (with an
+    `error`) and a message on standard error, and the others go on. Returns the exit
+    status: 1 when a line was refused, else 0."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    failures = 0
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get(key), str):
+                raise ValueError
+        except ValueError:
+            failures += 1
+            print(f"dòng {n}: cần một đối tượng JSON có khóa \"{key}\" là chuỗi (line {n}: need a JSON object with a text \"{key}\")",
+                  file=sys.stderr)
+            out = {**refused, "error": f"line needs a JSON object with a text '{key}'"}
+        else:
+            out = answer(obj[key])
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    stdout.flush()
+    return 1 if failures else 0
