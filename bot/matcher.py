@@ -143,32 +143,55 @@ def _kind(feature: str) -> str:
     return "b" if "_" in feature else "w"
 
 
-def features(q: Query, *, toned: bool) -> Counter[str]:
-    """Feature counts of a normalised message or question string."""
-    out: Counter[str] = Counter()
+_TRIGRAMS: dict[str, tuple[str, ...]] = {}
+_TRIGRAMS_MAX = 200_000
+
+
+def _trigrams(word: str) -> tuple[str, ...]:
+    """The character 3-gram features of a folded word ("c:#vn", "c:vne"...), cached."""
+    found = _TRIGRAMS.get(word)
+    if found is None:
+        padded = f"#{word}#"
+        found = tuple("c:" + padded[i : i + 3] for i in range(len(padded) - 2))
+        if len(_TRIGRAMS) < _TRIGRAMS_MAX:
+            _TRIGRAMS[word] = found
+    return found
+
+
+def _feature_parts(q: Query, toned: bool) -> tuple[Counter[str], Counter[str], Counter[str], Counter[str]]:
+    """Counts of a message's words, bigrams ("a_b"), character 3-grams ("c:") and toned words ("t:")."""
+    words: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    grams: Counter[str] = Counter()
+    marks: Counter[str] = Counter()
     prev_last: tuple[str, ...] = ()
     for slot, tslot in zip(q.folded, q.toned, strict=True):
         firsts = []
         lasts = []
         for reading in slot:
+            words.update(reading)
             for w in reading:
-                out[w] += 1
-                padded = f"#{w}#"
-                for i in range(len(padded) - 2):
-                    out["c:" + padded[i : i + 3]] += 1
-            for a, b in zip(reading, reading[1:], strict=False):
-                out[f"{a}_{b}"] += 1
+                grams.update(_trigrams(w))
+            if len(reading) > 1:
+                pairs.update(f"{a}_{b}" for a, b in zip(reading, reading[1:], strict=False))
             firsts.append(reading[0])
             lasts.append(reading[-1])
-        for a in prev_last:
-            for b in firsts:
-                out[f"{a}_{b}"] += 1
+        if prev_last:
+            pairs.update(f"{a}_{b}" for a in prev_last for b in firsts)
         prev_last = tuple(lasts)
         if toned:
             for reading in tslot:
-                for w in reading:
-                    out["t:" + w] += 1
-    return out
+                marks.update("t:" + w for w in reading)
+    return words, pairs, grams, marks
+
+
+def features(q: Query, *, toned: bool) -> Counter[str]:
+    """Feature counts of a normalised message or question string."""
+    words, pairs, grams, marks = _feature_parts(q, toned)
+    words.update(pairs)
+    words.update(grams)
+    words.update(marks)
+    return words
 
 
 class Matcher:
@@ -391,7 +414,14 @@ class Matcher:
         return np.minimum(per_slot, r.best_w).sum(axis=1) / total if total else np.zeros(len(entries))
 
     def _weights(self, q: Query, toned: bool) -> dict[str, float]:
-        return {t: n * _MULT[_kind(t)] for t, n in features(q, toned=toned).items()}
+        """Query-side weight of each feature: its count times its kind's multiplier."""
+        words, pairs, grams, marks = _feature_parts(q, toned)
+        mw, mb, mc, mt = _MULT["w"], _MULT["b"], _MULT["c"], _MULT["t"]
+        out: dict[str, float] = {t: n * mw for t, n in words.items()}
+        out.update((t, n * mb) for t, n in pairs.items())
+        out.update((t, n * mc) for t, n in grams.items())
+        out.update((t, n * mt) for t, n in marks.items())
+        return out
 
     def rank_long(self, q: Query, aq: Query) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """A long message and its asking clause: the whole message ranked, and the clause
