@@ -86,8 +86,11 @@ class BM25Index:
         for t, r in self._row.items():
             self._dense[r, post_docs[t]] = post_w[t]
         self._known = frozenset(df)
-        self._docs = {t: np.array(v, dtype=np.int32) for t, v in post_docs.items() if t not in self._row}
-        self._w = {t: np.array(v, dtype=np.float32) for t, v in post_w.items() if t not in self._row}
+        # feature → (its postings, their weights), or the row of a dense feature: one look-up a feature.
+        self._post: dict[str, tuple[npt.NDArray[np.int32], FloatArray] | int] = {
+            t: (np.array(v, dtype=np.int32), np.array(post_w[t], dtype=np.float32))
+            for t, v in post_docs.items() if t not in self._row}
+        self._post.update(self._row)
 
     def scores(self, query: Mapping[str, float]) -> FloatArray:
         """BM25 score of every document for a query given as feature → query weight."""
@@ -96,16 +99,17 @@ class BM25Index:
         qws: list[float] = []
         rows: list[int] = []
         row_ws: list[float] = []
+        post = self._post
         for t, qw in query.items():
-            docs = self._docs.get(t)
-            if docs is None:
-                r = self._row.get(t)
-                if r is not None:
-                    rows.append(r)
-                    row_ws.append(qw)
+            found = post.get(t)
+            if found is None:
                 continue
-            parts_d.append(docs)
-            parts_w.append(self._w[t])
+            if isinstance(found, int):
+                rows.append(found)
+                row_ws.append(qw)
+                continue
+            parts_d.append(found[0])
+            parts_w.append(found[1])
             qws.append(qw)
         if parts_d:
             # One multiplication for all postings: each posting's weight times its feature's query weight.
