@@ -17,6 +17,7 @@ Work is linear in the input; callers that match cap the number of tokens
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,7 @@ _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")  # zero-width, soft hyphen
 
 
+@functools.lru_cache(maxsize=65536)
 def place_tone(word: str) -> str:
     """Put the tone mark of one NFD syllable on the vowel Vietnamese spelling rules pick.
 
@@ -146,6 +148,9 @@ def looks_english(text: str | list[str] | tuple[str, ...]) -> bool:
     return hits / len(words) >= 0.3
 
 
+_SLOT_CACHE = 100_000  # words whose readings a lexicon keeps
+
+
 @dataclass(frozen=True)
 class Query:
     """A normalised message: token slots, each with its readings (tuples of words).
@@ -180,6 +185,9 @@ class Lexicon:
 
     def __init__(self, entries: Mapping[str, str | list[str]] | None = None) -> None:
         self._map: dict[str, tuple[tuple[str, ...], ...]] = {}
+        # token → (its readings, the same folded): residents' words repeat, so a message
+        # costs a dictionary look-up per word once its words have been seen.
+        self._slots: dict[str, tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...], bool]] = {}
         self._ascii: dict[str, tuple[tuple[str, ...], ...]] = {}
         for raw_key, value in (entries or {}).items():
             key = canon(str(raw_key))
@@ -221,12 +229,20 @@ class Lexicon:
 
     def query_tokens(self, tokens: Iterable[str]) -> Query:
         toned: list[tuple[tuple[str, ...], ...]] = []
+        folded_slots: list[tuple[tuple[str, ...], ...]] = []
         tokens = list(tokens)
-        for tok in tokens:
-            readings = tuple(r for r in self.readings(tok) if r)
-            if readings:
-                toned.append(readings)
-        folded = tuple(tuple(tuple(fold(w) for w in r) for r in slot) for slot in toned)
+        cache = self._slots
         # Whether the resident typed marks (expansions such as cds → chuyển đổi số do not count).
-        accented = any(has_diacritics(t) for t in tokens)
-        return Query(toned=tuple(toned), folded=folded, accented=accented, tokens=tuple(tokens))
+        accented = False
+        for tok in tokens:
+            found = cache.get(tok)
+            if found is None:
+                readings = tuple(r for r in self.readings(tok) if r)
+                found = (readings, tuple(tuple(fold(w) for w in r) for r in readings), has_diacritics(tok))
+                if len(cache) < _SLOT_CACHE:
+                    cache[tok] = found
+            if found[0]:
+                toned.append(found[0])
+                folded_slots.append(found[1])
+            accented = accented or found[2]
+        return Query(toned=tuple(toned), folded=tuple(folded_slots), accented=accented, tokens=tuple(tokens))
