@@ -133,3 +133,30 @@ def test_team_page_shows_waiting_tickets(page, server: str) -> None:  # type: ig
     assert page.locator(".flash").inner_text().startswith("Mã mời mới:")
     assert page.locator("text=chờ nhận").count() == 1
     page.screenshot(path=str(OUTPUT / "admin-team.png"), full_page=True)
+
+
+def test_a_resident_checks_a_message_and_the_city_sees_it_in_the_week(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 22, seen as people see it: a resident pastes a message after /kiemtra in the web
+    chat and is told it is a scam and what to do; the city's weekly view counts the check
+    (no text kept) and offers the warning campaign."""
+    from playwright.sync_api import expect
+
+    from tests.test_browser import ask, last_bot
+
+    OUTPUT.mkdir(exist_ok=True)
+    chat = page.context.new_page()
+    chat.set_viewport_size({"width": 390, "height": 844})
+    chat.goto(server + "/")
+    ask(chat, "/kiemtra")
+    ask(chat, "DIEN LUC DA NANG: Ho gia dinh ong/ba no tien dien 2 ky, se bi ngung cap dien luc 17h hom nay. "
+              "Thanh toan ngay tai dienluc-danang.com.vn/thanhtoan de tranh bi cat dien.")
+    said = last_bot(chat)
+    assert "LỪA ĐẢO" in said and "113" in said, said
+    chat.screenshot(path=str(OUTPUT / "scamcheck-web-chat.png"), full_page=True)
+    page.goto(server + "/admin/scam-checks")
+    expect(page.locator("h1")).to_have_text("Tin nhắn lừa đảo người dân đã kiểm tra")
+    body = page.locator("main").inner_text() if page.locator("main").count() else page.locator("body").inner_text()
+    assert "1 tin nhắn được kiểm tra: 1 lừa đảo" in body, body[:600]
+    assert "DIEN LUC" not in body and "dienluc-danang" not in body  # counts only, never the text
+    expect(page.get_by_role("link", name="Soạn thông báo cảnh báo (chọn nơi nhận)")).to_be_visible()
+    page.screenshot(path=str(OUTPUT / "admin-scam-checks-week.png"), full_page=True)
