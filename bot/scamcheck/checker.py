@@ -374,7 +374,10 @@ class Checker:
         score = sum(SIGNS[s].weight for s in found if s not in CONTEXT) + min(context, 2 if claim_and_threat else 1) \
             + (1 if unofficial else 0)
         question = "?" in text or next(iter(_matches(self.question, folded, starts)), None) is not None
-        if extra or any(s in STRONG for s in found) or score >= 4:
+        # "Đừng nói với mẹ nha" alone is also a family's surprise: keeping it secret is a clear
+        # sign only beside what the secret is for (money, data, an app, a link or a number).
+        lone_secret = real == ["secret-or-dont-tell"] and not links and not has_number
+        if extra or any(s in STRONG for s in found if not lone_secret) or score >= 4:
             verdict = Verdict.SCAM
         elif score >= 2:
             verdict = Verdict.SUSPICIOUS
