@@ -145,6 +145,7 @@ _TONED_OTHER = {
     "se": {"sẻ"}, "dang": {"đăng", "đắng"}, "ban": {"bạn", "bàn", "bán"},
     "goi": {"gọi"},  # "gói" (a plan), not "gọi lại" (call back)
     "vay": {"vậy", "váy", "vẫy"},  # "như vậy" (so), not "vay" (borrow)
+    "anh": {"ảnh", "ánh"},  # "gửi giúp ảnh" (a photo), not "gửi giúp anh" (to me)
 }
 
 
