@@ -51,6 +51,8 @@ _MASKED = re.compile(r"(?<!\w)\d(?:[\s.\-]?[\dxX*]){7,18}(?!\w)")
 def _masked_number(text: str) -> bool:
     return any(sum(ch.isdigit() for ch in m.group()) >= 5 and any(ch in "xX*" for ch in m.group())
                for m in _MASKED.finditer(text))
+
+
 _REQUEST = re.compile(
     r"(?<!\w)(?:vui long|hay|yeu cau|de nghi|bam|nhan vao|click|truy cap|vao link|chuyen|ck|lien he|lh|goi|nhan tin|soan|"
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
