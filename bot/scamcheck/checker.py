@@ -199,7 +199,7 @@ def anchors(expanded: str) -> frozenset[str] | None:
         if m is None:
             return None
         rest = alt[m.end():]
-        while rest.startswith(("(?!", "(?=")):  # a lookahead after the word consumes nothing
+        while rest.startswith(("(?!", "(?=", "(?<!", "(?<=")):  # a lookaround after the word consumes nothing
             depth, close = 0, 0
             for close, ch in enumerate(rest):  # noqa: B007 (its value after the loop is the point)
                 depth += ch == "("
