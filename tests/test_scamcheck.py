@@ -141,3 +141,25 @@ def test_who_speaks_decides_whether_a_pasted_text_is_checked(text: str, received
     r = check(text)
     assert r.looks_received is received
     assert "prize-or-too-good" not in r.signs or received
+
+
+def test_a_partly_masked_number_is_still_a_number_to_call_or_pay() -> None:
+    for text in ("Lien he can bo qua Zalo 0932xxx054", "Goi 09xx.xxx.471 ngay", "STK 1012xxxx883 ACB"):
+        assert check(text).has_number, text
+    assert not check("Mã đơn hàng xx12 đã giao").has_number
+
+
+def test_a_done_marker_in_another_sentence_does_not_cancel_a_demand() -> None:
+    r = check("Phải đóng 15 triệu thuế hải quan mới lấy được hàng. Bả tính chuyển rồi đó.")
+    assert "fee-to-receive" in r.signs
+    assert check("Mẹ chuyển cho con 3 triệu rồi nhé.").verdict == Verdict.NO_SIGNS
+
+
+def test_words_typed_without_marks_that_mean_something_else() -> None:
+    assert "loan-offer" not in check("Nhận cuộc gọi như vậy, hãy báo ngay cho Công an phường.").signs
+    assert "friend-asking-money" not in check("Cam kết lợi nhuận 20%/tháng, kết bạn Zalo 0389 662 015.").signs
+
+
+def test_a_secret_with_nothing_asked_is_no_scam_but_with_money_it_is() -> None:
+    assert check("Đừng nói với mẹ nha, tụi mình tổ chức sinh nhật bất ngờ cho mẹ.").verdict == Verdict.SUSPICIOUS
+    assert check("Em chuyển giúp anh 5 triệu nhé, đừng nói với ai.").verdict == Verdict.SCAM

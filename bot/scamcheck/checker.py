@@ -34,13 +34,25 @@ _NEGATION = re.compile(  # on the accent-free text; "dung" is "đừng" only bef
 _DONE = re.compile(r"(?<!\w)(?:đã|được|vừa|da|duoc|has been|was|were|have been)\s*$")
 _IF_NOT = re.compile(r"(?<!\w)(?:neu|nếu|if you)\s+(?:khong|không|ko|k|don'?t|do not)(?!\w)")
 # "chuyển cho mẹ 3 triệu rồi nha": done already ("rồi" closing the clause, not "then").
-_DONE_AFTER = re.compile(r"[\W_]*(?:[^\W_]+[\W_]+){0,7}?(?:roi|xong|cam on)(?:[\W_]+(?:nha|nhe|nhen|do|a|day|ma|ne|ha)(?!\w)|[\W_]*$|[^\w ])")
+# Within the same sentence: "...mới lấy được. Bả tính chuyển rồi đó" is no report of the match.
+_SAME = r"(?:[^\w.!?\n]|_|\.(?=\d))"
+_DONE_AFTER = re.compile(_SAME + r"*(?:[^\W_]+" + _SAME + r"+){0,7}?(?:roi|xong|cam on)(?:[\W_]+(?:nha|nhe|nhen|do|a|day|ma|ne|ha)(?!\w)|[\W_]*$|[^\w ])")
 _NEGATION_TONED = re.compile(  # on the lower-case text when the resident wrote diacritics
     r"(?<!\w)(?:không|ko|k|kh|hông|đừng|chẳng|cấm|tuyệt đối|chớ|never|not|don'?t|dont|no one|nobody)(?!\w)"
 )
 _BOUNDARY = re.compile(r"[.!?;,\n]")
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d(?:[\s.\-]?\d){7,9}(?!\d)")
 _ACCOUNT = re.compile(r"(?<!\d)(?:\d{8,19}|\d{4}(?:[ .]\d{3,4}){2,4})(?!\d)")  # 0451000382917, 8850 1234 5678
+# A number partly masked by whoever pasted or forwarded it ("09xx.xxx.471", "0932xxx054", "1012xxxx883"):
+# still a number to call or pay into, when at least 5 of its digits are shown.
+_MASKED = re.compile(r"(?<!\w)\d(?:[\s.\-]?[\dxX*]){7,18}(?!\w)")
+
+
+def _masked_number(text: str) -> bool:
+    return any(sum(ch.isdigit() for ch in m.group()) >= 5 and any(ch in "xX*" for ch in m.group())
+               for m in _MASKED.finditer(text))
+
+
 _REQUEST = re.compile(
     r"(?<!\w)(?:vui long|hay|yeu cau|de nghi|bam|nhan vao|click|truy cap|vao link|chuyen|ck|lien he|lh|goi|nhan tin|soan|"
     r"cung cap|gui|tai|cai|dang nhap|xac nhan|cap nhat|nop|dong|thanh toan|quet|ket ban|add|inbox|ib|please|call|click|"
@@ -48,8 +60,8 @@ _REQUEST = re.compile(
 )
 _THREAT = re.compile(r"(?<!\w)(?:khoa|cat|phat|bat|truy|cuong che|khoi to|trieu tap|phong toa|dinh chi|xu ly|tam giu|phap luat|"
                      r"vu an|rua tien|ma tuy|lien quan|bat thuong|khong phai ban|ha muc|bi ha|khoi phuc|het hieu luc|ngung cap|"
-                     r"truc loi|xet xu|duong day|qua han|thu hoi|"
-                     r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud|laundering|criminal|involved)")
+                     r"truc loi|xet xu|duong day|qua han|thu hoi|se (?:bi )?tam dung|cup|"
+                     r"lock|suspend|arrest|block|suspicious|unauthori\w*|not you|fraud|laundering|criminal|involved|detain|banned|deport)")
 _WORD = re.compile(r"[^\W_]+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
@@ -134,6 +146,8 @@ _TONED_OTHER = {
     "gap": {"gặp"}, "tai": {"tại", "tài", "tái"}, "ngay": {"ngày"}, "cho": {"chở", "chờ", "chợ", "chó"},
     "se": {"sẻ"}, "dang": {"đăng", "đắng"}, "ban": {"bạn", "bàn", "bán"},
     "goi": {"gọi"},  # "gói" (a plan), not "gọi lại" (call back)
+    "vay": {"vậy", "váy", "vẫy"},  # "như vậy" (so), not "vay" (borrow)
+    "anh": {"ảnh", "ánh"},  # "gửi giúp ảnh" (a photo), not "gửi giúp anh" (to me)
 }
 
 
@@ -185,7 +199,7 @@ def anchors(expanded: str) -> frozenset[str] | None:
         if m is None:
             return None
         rest = alt[m.end():]
-        while rest.startswith(("(?!", "(?=")):  # a lookahead after the word consumes nothing
+        while rest.startswith(("(?!", "(?=", "(?<!", "(?<=")):  # a lookaround after the word consumes nothing
             depth, close = 0, 0
             for close, ch in enumerate(rest):  # noqa: B007 (its value after the loop is the point)
                 depth += ch == "("
@@ -351,7 +365,7 @@ class Checker:
             found.setdefault("apk-or-unknown-app", Finding("apk-or-unknown-app", unofficial[0].host))
 
         real = [s for s in found if s not in CONTEXT]
-        has_number = bool(_PHONE.search(text) or _ACCOUNT.search(text))
+        has_number = bool(_PHONE.search(text) or _ACCOUNT.search(text)) or _masked_number(text)
         urgency = next((r for r in self.rules if r.sign == "urgency-or-threat"), None)
         threat = "urgency-or-threat" in found and urgency is not None and any(
             _THREAT.search(m.group()) for m in _matches(urgency.parts, folded, starts))
@@ -363,7 +377,10 @@ class Checker:
         score = sum(SIGNS[s].weight for s in found if s not in CONTEXT) + min(context, 2 if claim_and_threat else 1) \
             + (1 if unofficial else 0)
         question = "?" in text or next(iter(_matches(self.question, folded, starts)), None) is not None
-        if extra or any(s in STRONG for s in found) or score >= 4:
+        # "Đừng nói với mẹ nha" alone is also a family's surprise: keeping it secret is a clear
+        # sign only beside what the secret is for (money, data, an app, a link or a number).
+        lone_secret = real == ["secret-or-dont-tell"] and not links and not has_number
+        if extra or any(s in STRONG for s in found if not lone_secret) or score >= 4:
             verdict = Verdict.SCAM
         elif score >= 2:
             verdict = Verdict.SUSPICIOUS
