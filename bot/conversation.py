@@ -19,12 +19,13 @@ from bot.channels.base import Reply
 from bot.clock import now as utcnow
 from bot.pseudonyms import resident_hash
 from bot.ratelimit import SharedWindow, SlidingWindow
+from bot.replies import cancel_button
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.storage.db import Database, rowcount
 from bot.storage.models import ChatHistory, Delivery, OutboxItem, QuestionLog, Resident, Ticket
 
-__all__ = ["Context", "FloodGuard", "StaleResident", "load_resident", "save_resident", "save_states", "forget_resident"]
+__all__ = ["Context", "FloodGuard", "StaleResident", "await_reply", "load_resident", "save_resident", "save_states", "forget_resident"]
 
 
 class StaleResident(Exception):
@@ -119,6 +120,15 @@ async def save_resident(db: Database | AsyncConnection, resident: Resident, **ch
     for name, value in changes.items():
         setattr(resident, name, value)
     resident.version = version + 1
+
+
+async def await_reply(ctx: Context, pending: str, text: str) -> list[Reply]:
+    """Ask `text` and take the resident's next message as the answer (state `pending`),
+    with the cancel button every prompt has."""
+    state = ctx.state
+    state["pending"] = pending
+    await save_resident(ctx.db, ctx.resident, state=state)
+    return [Reply(text, buttons=(cancel_button(ctx.english),))]
 
 
 async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, int, dict[str, Any]]]) -> list[bool]:

@@ -5,7 +5,7 @@ The resident is told honestly when to expect an answer."""
 from __future__ import annotations
 
 from bot.channels.base import Button, Incoming, Reply
-from bot.conversation import Context, save_resident
+from bot.conversation import Context, await_reply, save_resident
 from bot.handlers import area
 from bot.redact import redact
 from bot.replies import ESCALATE, cancel_button, t
@@ -49,10 +49,7 @@ async def handle_new(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def ask_question(ctx: Context) -> list[Reply]:
     """"What would you like to ask a person?" (with a Thôi / Cancel button)."""
-    state = ctx.state
-    state["pending"] = PENDING
-    await save_resident(ctx.db, ctx.resident, state=state)
-    return [Reply(t(ctx.english)["ask_person"], buttons=(cancel_button(ctx.english),))]
+    return await await_reply(ctx, PENDING, t(ctx.english)["ask_person"])
 
 
 async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:

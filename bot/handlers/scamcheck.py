@@ -13,9 +13,9 @@ import logging
 from typing import Any
 
 from bot.channels.base import Button, Incoming, Reply
-from bot.conversation import Context, save_resident
+from bot.conversation import Context, await_reply, save_resident
 from bot.redact import redact
-from bot.replies import ESCALATE, cancel_button
+from bot.replies import ESCALATE
 from bot.scamcheck import SIGNS, Result, Verdict, check
 from bot.services import scamchecks, scamlists
 
@@ -141,10 +141,7 @@ async def button(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def _ask(ctx: Context) -> list[Reply]:
-    state = ctx.state
-    state["pending"] = PENDING
-    await save_resident(ctx.db, ctx.resident, state=state)
-    return [Reply(_words(ctx.english)["ask"], buttons=(cancel_button(ctx.english),))]
+    return await await_reply(ctx, PENDING, _words(ctx.english)["ask"])
 
 
 async def handle_text(msg: Incoming, ctx: Context) -> list[Reply]:
