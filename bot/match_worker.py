@@ -31,11 +31,12 @@ import struct
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from bot.chitchat import Chitchat
+from bot.classifier import EntryClassifier
 from bot.english import Glossary
 from bot.matcher import Doc, Match, Matcher
 from bot.settings import Settings
@@ -61,6 +62,8 @@ class Recipe:
     suggest_threshold: float
     glossary_path: Path | None = None  # English → Vietnamese words (bot.english.Glossary)
     classifier: bool = False  # the learned second opinion (bot.classifier)
+    # ... as the serving process trained it: sent along so the worker does not train it again
+    trained: EntryClassifier | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, settings: Settings, revision: int, docs: Sequence[Doc]) -> Recipe:
@@ -74,7 +77,8 @@ class Recipe:
         chitchat = Chitchat.load(self.chitchat_path, lexicon) if chitchat is None else chitchat
         glossary = Glossary.load(self.glossary_path) if self.glossary_path is not None else None
         return Matcher(self.docs, lexicon, chitchat, answer_threshold=self.answer_threshold,
-                       suggest_threshold=self.suggest_threshold, glossary=glossary, use_classifier=self.classifier)
+                       suggest_threshold=self.suggest_threshold, glossary=glossary, use_classifier=self.classifier,
+                       trained=self.trained)
 
 
 # -- in the worker process (`python -m bot.match_worker`) ---------------------------------

@@ -208,6 +208,8 @@ class Matcher:
         lexicon: abbreviations, teencode and dialect words.
         chitchat: small-talk intents, recognised before retrieval.
         answer_threshold, suggest_threshold: confidence bands, 0-100.
+        use_classifier: the learned second opinion (`bot.classifier`), trained here unless
+            `trained` was trained on the same strings.
     """
 
     def __init__(
@@ -219,6 +221,7 @@ class Matcher:
         suggest_threshold: float = 48.0,
         glossary: Glossary | None = None,
         use_classifier: bool = False,
+        trained: EntryClassifier | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.glossary = glossary if glossary is not None else Glossary()
@@ -270,7 +273,9 @@ class Matcher:
         # The learned second opinion, on the Vietnamese strings (English ones have their own index).
         vi = [(k, o) for k, o, s in zip(self._keys, self._owner, (s for d in self.docs for s in d.strings), strict=True)
               if s not in english_of[o]] if use_classifier else []
-        self.classifier = EntryClassifier.build([k for k, _ in vi], [o for _, o in vi]) if vi else None
+        # `trained`: a classifier already trained on these strings elsewhere (the match
+        # worker gets the serving process's); used only when its fingerprint says so.
+        self.classifier = EntryClassifier.build([k for k, _ in vi], [o for _, o in vi], trained) if vi else None
 
     def __len__(self) -> int:
         return len(self.docs)

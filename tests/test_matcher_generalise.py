@@ -188,7 +188,7 @@ def test_three_sets_in_one_table() -> None:
     assert any(line.startswith("english") for line in table.splitlines())
 
 
-# -- The learned second opinion (opt-in) ------------------------------------------------
+# -- The learned second opinion ---------------------------------------------------------
 
 def test_the_classifier_learns_entries_from_their_strings() -> None:
     pytest.importorskip("sklearn")
@@ -202,4 +202,43 @@ def test_the_classifier_learns_entries_from_their_strings() -> None:
     assert DOCS[entry].entry_id == "bi-lua-dao" and 0.0 < p <= 1.0
     m = Matcher(DOCS, LEX, CHAT, glossary=GLOSSARY, use_classifier=True)
     assert m.classifier is not None and m.with_docs(DOCS[:3]).classifier is not None
-    assert matcher().classifier is None  # off unless asked for (MATCH_CLASSIFIER=true)
+    assert matcher().classifier is None  # Matcher(...) alone: off unless asked for (the settings ask for it)
+
+
+def test_the_classifiers_own_probabilities_are_scikit_learns() -> None:
+    pytest.importorskip("sklearn")
+    import numpy as np
+
+    from bot.classifier import EntryClassifier
+
+    keys = [LEX.query(s).key for d in DOCS for s in d.strings]
+    labels = [i for i, d in enumerate(DOCS) for _ in d.strings]
+    two = [(k, lab) for k, lab in zip(keys, labels, strict=True) if lab < 2]
+    for clf in (EntryClassifier(keys, labels), EntryClassifier([k for k, _ in two], [lab for _, lab in two])):
+        for text in ("bị lừa chuyển tiền rồi giờ sao", "vneid quen mat khau", "zzz qqq", "", "thời tiết mai"):
+            key = LEX.query(text).key
+            expected = clf.model.predict_proba(clf.vectorizer.transform([key]))[0]
+            assert np.allclose(clf.probabilities(key), expected, rtol=0, atol=1e-12), text
+            assert clf.predict(key)[0] == int(clf.classes[int(np.argmax(expected))])
+
+
+def test_a_trained_classifier_is_used_only_for_the_strings_it_learned() -> None:
+    pytest.importorskip("sklearn")
+    import pickle
+
+    from bot.match_worker import Recipe
+
+    m = Matcher(DOCS, LEX, CHAT, glossary=GLOSSARY, use_classifier=True)
+    assert m.classifier is not None
+    # The match worker gets the serving process's classifier over a pipe (pickled): not trained again.
+    copy = pickle.loads(pickle.dumps(m.classifier))
+    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=copy).classifier is copy
+    # Trained on other strings: not used.
+    other = Matcher(DOCS[:3], LEX, CHAT, use_classifier=True).classifier
+    assert other is not None and other.fingerprint != copy.fingerprint
+    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=other).classifier is not other
+    settings = Settings()
+    assert settings.match_classifier  # on by default
+    recipe = pickle.loads(pickle.dumps(Recipe(1, tuple(DOCS), settings.lexicon_dir, settings.chitchat_path,
+                                              64.0, 48.0, None, True, trained=m.classifier)))
+    assert recipe.trained is not None and recipe.build().classifier is recipe.trained

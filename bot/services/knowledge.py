@@ -13,6 +13,7 @@ processes on one PostgreSQL database all answer from the same published entries.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -382,10 +383,12 @@ class KnowledgeBase:
         self.entries = {e.id: e for g in groups for e in g.entries}
         revision = revision if revision is not None else await self.revision()
         recipe = Recipe.of(self.settings, revision, docs_from_groups(groups))
-        self._matcher = recipe.build(self.lexicon, self.chitchat)
+        # Off the event loop: with the learned second opinion a build takes seconds.
+        matcher = await asyncio.to_thread(recipe.build, self.lexicon, self.chitchat)
+        self._matcher = matcher
         self._revision = revision
         if self.worker is not None:
-            self.worker.install(recipe, self._matcher)
+            self.worker.install(dataclasses.replace(recipe, trained=matcher.classifier), matcher)
         logger.info("knowledge base loaded: %s published entries (revision %s)", len(self._matcher), self._revision)
 
 
