@@ -83,6 +83,7 @@ UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 FOLD_ONLY_CREDIT = 0.6
 AGREE_P = 0.5  # a suggestion is answered when the classifier picks the same entry this surely
+VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
@@ -371,8 +372,11 @@ class Matcher:
         )
         if suggest:
             agree = second_opinion()
-            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= AGREE_P:
-                # The classifier, trained on the entries' own strings, picks the same entry: answer it.
+            vague = ambiguous and key is not None and len(key.split()) <= VAGUE_WORDS
+            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= AGREE_P and not vague:
+                # The classifier, trained on the entries' own strings, picks the same entry: answer
+                # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
+                # is for the resident to say; on a longer one the classifier breaks ties well).
                 return Match(Decision.ANSWER, round(in_scope[0][1], 1), entry_id=suggest[0], english=english,
                              normalized=normalized, candidates=candidates)
             return Match(

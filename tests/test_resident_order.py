@@ -43,7 +43,7 @@ async def test_a_residents_items_are_handled_one_at_a_time_in_update_order(db: D
         await asyncio.sleep(0)
         handled.append(payload["message"]["text"])
         running -= 1
-        await inbox.finish_now(db, "telegram", external)
+        await inbox.finish(db, "telegram", external)
 
     # Stored out of order (the webhook requests arrived so): 3 before 1 and 2.
     await inbox.store(db, "telegram", [update(3, 7, "c")], order_of)

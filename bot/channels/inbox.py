@@ -15,7 +15,7 @@ before it is confirmed to the platform, then processed from here.
 
 - `store` also records whose an item is (`resident`, the platform's user id) and its
   place in the platform's order (`seq`: Telegram's `update_id`); `next_of` gives a
-  resident's oldest unhandled item, which `bot/channels/ordered.py` handles one at a
+  resident's oldest unhandled items, which `bot/channels/ordered.py` handles one at a
   time per resident, across workers.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
@@ -36,7 +36,7 @@ from bot.redact import redact
 from bot.storage.db import Database
 from bot.storage.models import InboxItem
 
-__all__ = ["backlog", "finish", "finish_now", "forget", "next_of", "pending", "pending_residents", "reject", "redacted", "store"]
+__all__ = ["backlog", "finish", "forget", "next_of", "pending", "pending_residents", "reject", "redacted", "store"]
 
 #: Keys whose string values are what a person wrote (Telegram, Zalo Bot, Zalo OA).
 TEXT_KEYS = frozenset({"text", "caption"})
@@ -79,17 +79,17 @@ async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str,
     return fresh
 
 
-async def next_of(db: Database, channel: str, resident: str) -> tuple[str, dict[str, Any], int | None] | None:
-    """A resident's oldest unhandled item (platform order, then arrival): external id,
-    payload, seq."""
+async def next_of(db: Database, channel: str, resident: str, limit: int = 1) -> list[tuple[str, dict[str, Any], int | None]]:
+    """A resident's oldest unhandled items, at most `limit` (platform order, then
+    arrival): external id, payload, seq."""
     table = InboxItem.__table__
     async with db.engine.connect() as conn:
-        row = (await conn.execute(
+        rows = (await conn.execute(
             select(table.c.external_id, table.c.payload, table.c.seq)
             .where(table.c.channel == channel, table.c.resident == resident, table.c.status == "received")
-            .order_by(table.c.seq, table.c.id).limit(1)
-        )).first()
-    return (row[0], row[1], row[2]) if row is not None else None
+            .order_by(table.c.seq, table.c.id).limit(limit)
+        )).all()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def pending_residents(db: Database, channel: str, below_id: int | None = None,
@@ -107,14 +107,6 @@ async def pending_residents(db: Database, channel: str, below_id: int | None = N
 async def last_id(db: Database) -> int:
     async with db.engine.connect() as conn:
         return int((await conn.execute(select(func.max(InboxItem.__table__.c.id)))).scalar() or 0)
-
-
-async def finish_now(db: Database, channel: str, external_id: str, status: str = "done") -> None:
-    """Mark one item done (or failed) in its own transaction, committed on return."""
-    table = InboxItem.__table__
-    async with db.engine.begin() as conn:
-        await conn.execute(update(table).where(table.c.channel == channel, table.c.external_id == external_id)
-                           .values(status=status))
 
 
 async def pending(db: Database, channel: str, limit: int = 10_000) -> list[tuple[str, dict[str, Any]]]:

@@ -12,8 +12,10 @@ an update only *schedules* its resident; the handling is a drain:
    handlers use, so a drain waiting for a lock can never starve a handler of
    connections); the lock goes with the transaction whatever happens: a worker that
    dies releases it as PostgreSQL closes its connections;
-3. under the locks it takes the resident's oldest unhandled item, handles it, marks it
-   done (committed before the lock is let go), and takes the next, until none is left.
+3. under the locks it takes the resident's oldest unhandled items (one query), handles
+   them one by one, each marked done (committed) before the next and before the lock is
+   let go; an item stored after that query finds the resident unscheduled and starts a
+   drain of its own, which waits for the locks.
 
 So two messages of one resident are never handled at once, by one worker or two, and
 each is handled after every earlier one the inbox holds. One lock at a time per drain:
@@ -62,6 +64,7 @@ from bot.storage.models import InboxItem
 __all__ = ["ResidentOrder", "Watermark", "lock_key"]
 
 logger = logging.getLogger(__name__)
+BATCH = 20  # a resident's items taken by one query of a drain
 
 Handle = Callable[[str, dict[str, Any]], Awaitable[None]]  # (external id, payload); marks the item finished
 
@@ -243,20 +246,26 @@ class ResidentOrder:
                     return  # another worker is on it (sweep only)
                 while not self._stopping:
                     self._scheduled.discard(resident)  # items stored from now on: seen below, or by a new drain
-                    item = await inbox.next_of(self.db, self.channel, resident)
-                    if item is None:
-                        return
-                    external, payload, seq = item
-                    if seq is not None and (self.watermark is not None or self.settle > 0):
-                        if self.watermark is not None:
-                            await self.watermark.wait_for(seq)
-                        else:
-                            await asyncio.sleep(self._settling(seq))
-                        first = await inbox.next_of(self.db, self.channel, resident)
-                        if first is None or first[0] != external:
-                            continue  # an earlier one arrived meanwhile (or it was handled): take that
-                    await self.handle(external, payload)
-                    self.handled += 1
+                    items = await inbox.next_of(self.db, self.channel, resident, BATCH)
+                    for external, payload, seq in items:
+                        if self._stopping:
+                            return
+                        if seq is not None and (self.watermark is not None or self.settle > 0):
+                            if self.watermark is not None:
+                                await self.watermark.wait_for(seq)
+                            else:
+                                await asyncio.sleep(self._settling(seq))
+                            first = await inbox.next_of(self.db, self.channel, resident)
+                            if not first or first[0][0] != external:
+                                break  # an earlier one arrived meanwhile (or it was handled): take that
+                        await self.handle(external, payload)
+                        self.handled += 1
+                    else:
+                        if len(items) < BATCH:
+                            # All the resident's items of the query are handled; one stored
+                            # after it found the resident unscheduled, so a drain of its own
+                            # takes it (no query that would find nothing).
+                            return
         except asyncio.CancelledError:
             raise
         except Exception:  # the database went away: the sweep (or the next start) takes it up again

@@ -323,7 +323,7 @@ class TelegramChannel:
         (committed) before the next one of this resident is taken."""
         update = await self._decode(external, payload)
         if update is not None:
-            await self._process(update, finish=inbox.finish_now)
+            await self._process(update)
 
     async def _poll(self) -> None:
         offset = 0
@@ -390,8 +390,7 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._process(update)
 
-    async def _process(self, update: Update,
-                       finish: Callable[..., Awaitable[None]] = inbox.finish) -> None:
+    async def _process(self, update: Update) -> None:
         external = str(update.update_id)
         bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
         if update.callback_query is not None:
@@ -404,15 +403,15 @@ class TelegramChannel:
             await inbox.reject(self.db, self.name, external, exc)
             return
         if msg is None:
-            await finish(self.db, self.name, external)
+            await inbox.finish(self.db, self.name, external)
             return
         replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
         if replies is None:
-            await finish(self.db, self.name, external, "failed")
+            await inbox.finish(self.db, self.name, external, "failed")
             return
         for reply in replies:
             await self.send(msg.chat, reply)
-        await finish(self.db, self.name, external)
+        await inbox.finish(self.db, self.name, external)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram: %s", context.error.__class__.__name__ if context.error else "error", exc_info=context.error)

@@ -296,14 +296,14 @@ class ZaloBotChannel:
     async def _handle(self, update: dict[str, Any]) -> None:
         """An update stored without its resident (by an older version): on its own."""
         async with self._slots, self._locks.hold(order_of(update)[0] or ""):
-            await self._handle_update(update, inbox.finish)
+            await self._handle_update(update)
 
     async def _handle_item(self, external: str, update: dict[str, Any]) -> None:
         """One update of a resident's drain (ordered.py): handled, answered and marked
         finished (committed) before the resident's next one is taken."""
-        await self._handle_update(update, inbox.finish_now)
+        await self._handle_update(update)
 
-    async def _handle_update(self, update: dict[str, Any], finish: Callable[..., Awaitable[None]]) -> None:
+    async def _handle_update(self, update: dict[str, Any]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")
         bind(channel=self.name, update_id=external)  # each update runs in its own task
         try:
@@ -312,18 +312,18 @@ class ZaloBotChannel:
             await inbox.reject(self.db, self.name, external, exc)
             return
         if msg is None:
-            await finish(self.db, self.name, external)
+            await inbox.finish(self.db, self.name, external)
             return
         replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
         if replies is None:
-            await finish(self.db, self.name, external, "failed")
+            await inbox.finish(self.db, self.name, external, "failed")
             return
         choices: list[str] = []
         for reply in replies:
             choices = render(reply)[1] or choices
             await self.send(msg.chat, reply)
         await remember_choices(self.db, self.name, msg.user, choices)
-        await finish(self.db, self.name, external)
+        await inbox.finish(self.db, self.name, external)
 
     # -- sending ---------------------------------------------------------------------
 

@@ -281,14 +281,14 @@ class ZaloOAChannel:
         """An event stored without its resident (by an older version): on its own."""
         user = str(_field(event, "follower" if event.get("event_name") in ("follow", "unfollow") else "sender", "id"))
         async with self._slots, self._locks.hold(user):
-            await self._handle_event(event, inbox.finish)
+            await self._handle_event(event)
 
     async def _handle_item(self, external: str, event: dict[str, Any]) -> None:
         """One event of a resident's drain (ordered.py): handled, answered and marked
         finished (committed) before the resident's next one is taken."""
-        await self._handle_event(event, inbox.finish_now)
+        await self._handle_event(event)
 
-    async def _handle_event(self, event: dict[str, Any], finish: Callable[..., Awaitable[None]]) -> None:
+    async def _handle_event(self, event: dict[str, Any]) -> None:
         name = str(event.get("event_name", ""))
         key = self._key(name, event) or ""
         bind(channel=self.name, update_id=key)  # each event runs in its own task
@@ -304,9 +304,9 @@ class ZaloOAChannel:
             logger.exception("zalo oa: handling event %s failed", name)
             if name in MESSAGE_EVENTS:
                 await self.send(user, APOLOGY)
-            await finish(self.db, self.name, key, "failed")
+            await inbox.finish(self.db, self.name, key, "failed")
             return
-        await finish(self.db, self.name, key)
+        await inbox.finish(self.db, self.name, key)
 
     async def _record(self, name: str, user: str, event: dict[str, Any]) -> Incoming | None:
         """Store the interaction (the 7-day window starts again) and follow state; the

@@ -20,7 +20,7 @@ from bot.channels.telegram import split_text
 from bot.clock import now as utcnow
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import QuestionLog, Resident, Subscription
+from bot.storage.models import InboxItem, QuestionLog, Resident, Subscription
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port, prepared, serving
 
@@ -168,6 +168,18 @@ async def test_question_answer_and_thumbs_down_reasons(chat: Chat) -> None:
         row = (await session.execute(select(QuestionLog.entry_id, QuestionLog.feedback).order_by(QuestionLog.id.desc()))).first()
     assert row == ("nop-ho-so-truc-tuyen", "down:" + buttons_of(why)[0].split(":")[1])
     assert chat.fake.calls("answerCallbackQuery")  # the button's spinner is stopped
+
+
+@pytest.mark.asyncio
+async def test_an_answered_message_stays_in_the_inbox_only_redacted(chat: Chat) -> None:
+    sent = await chat.say("số 0905 123 456 của tôi có dùng VNeID được không")
+    assert sent
+    await asyncio.sleep(0.1)  # the reply is sent before the item is marked done
+    async with chat.db.session() as session:
+        rows = (await session.execute(select(InboxItem.status, InboxItem.payload).where(InboxItem.channel == "telegram"))).all()
+    answered = [payload for status, payload in rows if "VNeID" in str(payload)]
+    assert answered and all(status == "done" for status, payload in rows if payload in answered)
+    assert all("0905" not in str(p) and "[số]" in str(p) for p in answered), answered
 
 
 @pytest.mark.asyncio
