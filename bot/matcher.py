@@ -83,6 +83,7 @@ UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 FOLD_ONLY_CREDIT = 0.6
 AGREE_P = 0.5  # a suggestion is answered when the classifier picks the same entry this surely
+AGREE_P_ALONE = 0.3  # ... or this surely when it is the only entry suggested
 VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
@@ -373,7 +374,7 @@ class Matcher:
         if suggest:
             agree = second_opinion()
             vague = ambiguous and key is not None and len(key.split()) <= VAGUE_WORDS
-            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= AGREE_P and not vague:
+            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= (AGREE_P if len(suggest) > 1 else AGREE_P_ALONE) and not vague:
                 # The classifier, trained on the entries' own strings, picks the same entry: answer
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
                 # is for the resident to say; on a longer one the classifier breaks ties well).
