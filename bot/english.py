@@ -36,6 +36,8 @@ _SYLLABLE = re.compile(rf"^(?:{_ONSET})?(?:[aeiouy]{{1,3}})(?:ch|ng|nh|[cmnpt])?
 #: Common English words that are also (folded) Vietnamese syllables, or too short to tell:
 #: they do not vote.
 _AMBIGUOUS = frozenset("a an the to do in on me my can no so go hi he be by at as or it us up ban may lot".split())
+#: The city's name as English writes it (as two words, "da nang", it does not vote either).
+_CITY = frozenset({"danang"})
 #: English function and question words that are not Vietnamese syllables: they vote English.
 _FUNCTION = frozenset(
     "what whats how where when who whom whose which why is are was were does did i im ive id you your yours "
@@ -76,7 +78,9 @@ def is_english(tokens: Sequence[str], vietnamese_words: frozenset[str] = frozens
     if not tokens or any(has_diacritics(t) for t in tokens):
         return False
     en = vi = 0
-    for t in tokens:
+    for i, t in enumerate(tokens):
+        if t in _CITY or (t == "da" and tokens[i + 1:i + 2] == ["nang"]) or (t == "nang" and tokens[i - 1:i] == ["da"]):
+            continue  # "Da Nang" written without marks is English as much as Vietnamese
         if t.isdigit() or t in _AMBIGUOUS:
             continue
         if t in _FUNCTION or t in _ENGLISH_SHORTHAND:
@@ -235,22 +239,31 @@ class Glossary:
     def __len__(self) -> int:
         return len(self._map)
 
-    def translate(self, tokens: Sequence[str], keep: Callable[[str], bool]) -> str:
+    def translate(self, tokens: Sequence[str], keep: Callable[[str], bool]) -> tuple[str, float]:
         """Vietnamese words for English tokens: phrases first, then words; a word the
-        glossary lacks is kept when `keep` says the Vietnamese index knows it (`vneid`)."""
+        glossary lacks is kept when `keep` says the Vietnamese index knows it (`vneid`).
+        Also the share of the content words (not stop words) that found Vietnamese: a
+        translation that kept only "da nang" of a question about visas says little."""
         out: list[str] = []
+        content = covered = 0
         i = 0
         while i < len(tokens):
             two = tuple(tokens[i:i + 2])
             if len(two) == 2 and two in self._map:
                 out.extend(self._map[two])
+                content += 1
+                covered += 1
                 i += 2
                 continue
             t = tokens[i]
             found = self._map.get((t,)) or self._map.get((stem(t),))
+            if t not in _STOP:
+                content += 1
             if found:
                 out.extend(found)
+                covered += t not in _STOP
             elif t not in _STOP and keep(t):
                 out.append(t)
+                covered += 1
             i += 1
-        return " ".join(out)
+        return " ".join(out), (covered / content if content else 1.0)

@@ -85,11 +85,13 @@ FOLD_ONLY_CREDIT = 0.6
 AGREE_P = 0.5  # a suggestion is answered when the classifier picks the same entry this surely
 AGREE_P_ALONE = 0.3  # ... or this surely when it is the only entry suggested
 VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
+DOUBT_LOW = 0.1  # ... and when the classifier gives the answered entry less than this
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
-EN_FUSE = 0.3  # an English message: weight of the English index where both ranked the entry
+EN_FUSE = 0.5  # an English message: weight of the English index where both ranked the entry
+EN_COVER = 0.5  # ... and the glossary side times (share of its content words translated) ** this
 EN_ALONE = 0.9  # ... and the factor on an entry only one of the two ranked
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
@@ -317,9 +319,10 @@ class Matcher:
         en = dict(self.english_index.rank(" ".join(tokens)))
         vi: dict[int, float] = {}
         if len(self.glossary):
-            text = self.glossary.translate(tokens, self.index.known)
+            text, share = self.glossary.translate(tokens, self.index.known)
             if text:
-                vi = dict(self.rank(self.lexicon.query(text)))
+                # Only as sure as the translation is whole: what it left out may be the point.
+                vi = {e: c * share ** EN_COVER for e, c in self.rank(self.lexicon.query(text))}
         fused = {e: EN_FUSE * en.get(e, 0.0) + (1.0 - EN_FUSE) * vi.get(e, 0.0) if e in en and e in vi
                  else EN_ALONE * max(en.get(e, 0.0), vi.get(e, 0.0)) for e in set(en) | set(vi)}
         return sorted(fused.items(), key=lambda x: -x[1])
@@ -327,13 +330,15 @@ class Matcher:
     def _decide(self, ranked: list[tuple[int, float]], english: bool, normalized: str, key: str | None = None) -> Match:
         """The decision on ranked entries; `key` (a Vietnamese message's normalised key)
         lets the learned classifier confirm a suggestion or doubt an answer."""
-        opinion: list[tuple[int, float]] = []
+        opinion: list[dict[int, float]] = []
 
-        def second_opinion() -> tuple[int, float] | None:
+        def second_opinion() -> dict[int, float] | None:
+            """The classifier's probability of each entry (by index), or None without one."""
             if key is None or self.classifier is None:
                 return None
             if not opinion:
-                opinion.append(self.classifier.predict(key))
+                probs = self.classifier.probabilities(key)
+                opinion.append(dict(zip(self.classifier.classes.tolist(), probs.tolist(), strict=True)))
             return opinion[0]
 
         if not ranked:
@@ -353,7 +358,9 @@ class Matcher:
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < AMBIGUOUS_MARGIN
         if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
-            if doubt is None or doubt[0] == best_index or doubt[1] < DOUBT_P:
+            pick = max(doubt, key=doubt.__getitem__) if doubt else best_index
+            if not doubt or (doubt.get(best_index, 0.0) >= DOUBT_LOW
+                             and (pick == best_index or doubt[pick] < DOUBT_P)):
                 return Match(
                     Decision.ANSWER, score, entry_id=best.entry_id, english=english,
                     normalized=normalized, candidates=candidates,
@@ -374,7 +381,9 @@ class Matcher:
         if suggest:
             agree = second_opinion()
             vague = ambiguous and key is not None and len(key.split()) <= VAGUE_WORDS
-            if agree is not None and agree[0] == in_scope[0][0] and agree[1] >= (AGREE_P if len(suggest) > 1 else AGREE_P_ALONE) and not vague:
+            sure = AGREE_P if len(suggest) > 1 else AGREE_P_ALONE
+            if (agree and max(agree, key=agree.__getitem__) == in_scope[0][0] and agree[in_scope[0][0]] >= sure
+                    and not vague):
                 # The classifier, trained on the entries' own strings, picks the same entry: answer
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
                 # is for the resident to say; on a longer one the classifier breaks ties well).
