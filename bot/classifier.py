@@ -69,19 +69,16 @@ class EntryClassifier:
         self._fast: _Fast | None = None
 
     @classmethod
-    def build(cls, keys: Sequence[str], labels: Sequence[int], trained: EntryClassifier | None = None
+    def build(cls, keys: Sequence[str], labels: Sequence[int], trained: Sequence[EntryClassifier] = ()
               ) -> EntryClassifier | None:
-        """A classifier for these strings: `trained` when it was trained on them, else one from
-        this process's cache, else a new one; None when there is too little or too much to
-        learn, or no scikit-learn."""
+        """A classifier for these strings: one of `trained` that was trained on them, else one
+        from this process's cache, else a new one; None when there is too little or too much
+        to learn, or no scikit-learn."""
         n = len(set(labels))
         if n < 2 or n > MAX_ENTRIES:
             return None
         key = fingerprint(keys, labels)
-        if trained is not None and trained.fingerprint == key:
-            found: EntryClassifier | None = trained
-        else:
-            found = _CACHE.get(key)
+        found = next((t for t in trained if t.fingerprint == key), None) or _CACHE.get(key)
         if found is None:
             try:
                 found = cls(keys, labels)

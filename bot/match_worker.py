@@ -63,7 +63,7 @@ class Recipe:
     glossary_path: Path | None = None  # English → Vietnamese words (bot.english.Glossary)
     classifier: bool = False  # the learned second opinion (bot.classifier)
     # ... as the serving process trained it: sent along so the worker does not train it again
-    trained: EntryClassifier | None = field(default=None, compare=False, repr=False)
+    trained: tuple[EntryClassifier, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def of(cls, settings: Settings, revision: int, docs: Sequence[Doc]) -> Recipe:

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
 from bot.classifier import EntryClassifier
-from bot.english import EnglishIndex, Glossary, english_strings, is_english, is_vietnamese_syllable
+from bot.english import EnglishIndex, Glossary, en_tokens, english_strings, is_english, is_vietnamese_syllable
 from bot.text import Lexicon, Query, fold
 
 __all__ = ["Decision", "Doc", "Match", "Matcher", "features"]
@@ -212,8 +212,9 @@ class Matcher:
         lexicon: abbreviations, teencode and dialect words.
         chitchat: small-talk intents, recognised before retrieval.
         answer_threshold, suggest_threshold: confidence bands, 0-100.
-        use_classifier: the learned second opinion (`bot.classifier`), trained here unless
-            `trained` was trained on the same strings.
+        use_classifier: the learned second opinions (`bot.classifier`: one on the Vietnamese
+            strings, one on the English ones), trained here unless one of `trained` was
+            trained on the same strings.
     """
 
     def __init__(
@@ -225,7 +226,7 @@ class Matcher:
         suggest_threshold: float = 48.0,
         glossary: Glossary | None = None,
         use_classifier: bool = False,
-        trained: EntryClassifier | None = None,
+        trained: Sequence[EntryClassifier] = (),
     ) -> None:
         self.lexicon = lexicon
         self.glossary = glossary if glossary is not None else Glossary()
@@ -280,6 +281,10 @@ class Matcher:
         # `trained`: a classifier already trained on these strings elsewhere (the match
         # worker gets the serving process's); used only when its fingerprint says so.
         self.classifier = EntryClassifier.build([k for k, _ in vi], [o for _, o in vi], trained) if vi else None
+        # ... and one on the English strings (stemmed content words), for English messages.
+        en_pairs = [(" ".join(en_tokens(s)), o) for o, ss in enumerate(strings_en) for s in ss] if use_classifier else []
+        self.classifier_en = (EntryClassifier.build([k for k, _ in en_pairs], [o for _, o in en_pairs], trained)
+                              if en_pairs else None)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -311,7 +316,7 @@ class Matcher:
                 ranked = _fuse(*self.rank_long(q, aq), ASK_WEIGHT)
         else:
             ranked = self.rank_english(q.tokens) if english else self.rank(q)
-        return self._decide(ranked, english, normalized, None if english else q.key)
+        return self._decide(ranked, english, normalized, " ".join(en_tokens(normalized)) if english else q.key)
 
     def rank_english(self, tokens: Sequence[str]) -> list[tuple[int, float]]:
         """An English message: its English index confidence and, through the glossary,
@@ -334,11 +339,12 @@ class Matcher:
 
         def second_opinion() -> dict[int, float] | None:
             """The classifier's probability of each entry (by index), or None without one."""
-            if key is None or self.classifier is None:
+            clf = self.classifier_en if english else self.classifier
+            if key is None or clf is None:
                 return None
             if not opinion:
-                probs = self.classifier.probabilities(key)
-                opinion.append(dict(zip(self.classifier.classes.tolist(), probs.tolist(), strict=True)))
+                probs = clf.probabilities(key)
+                opinion.append(dict(zip(clf.classes.tolist(), probs.tolist(), strict=True)))
             return opinion[0]
 
         if not ranked:

@@ -229,16 +229,18 @@ def test_a_trained_classifier_is_used_only_for_the_strings_it_learned() -> None:
     from bot.match_worker import Recipe
 
     m = Matcher(DOCS, LEX, CHAT, glossary=GLOSSARY, use_classifier=True)
-    assert m.classifier is not None
+    assert m.classifier is not None and m.classifier_en is not None  # one on the English strings too
+    assert DOCS[m.classifier_en.predict("pay qr code")[0]].entry_id == "qr"
+    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=(m.classifier_en,)).classifier_en is m.classifier_en
     # The match worker gets the serving process's classifier over a pipe (pickled): not trained again.
     copy = pickle.loads(pickle.dumps(m.classifier))
-    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=copy).classifier is copy
+    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=(copy,)).classifier is copy
     # Trained on other strings: not used.
     other = Matcher(DOCS[:3], LEX, CHAT, use_classifier=True).classifier
     assert other is not None and other.fingerprint != copy.fingerprint
-    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=other).classifier is not other
+    assert Matcher(DOCS, LEX, CHAT, use_classifier=True, trained=(other,)).classifier is not other
     settings = Settings()
     assert settings.match_classifier  # on by default
     recipe = pickle.loads(pickle.dumps(Recipe(1, tuple(DOCS), settings.lexicon_dir, settings.chitchat_path,
-                                              64.0, 48.0, None, True, trained=m.classifier)))
-    assert recipe.trained is not None and recipe.build().classifier is recipe.trained
+                                              64.0, 48.0, None, True, trained=(m.classifier,))))
+    assert recipe.trained and recipe.build().classifier is recipe.trained[0]

@@ -388,7 +388,8 @@ class KnowledgeBase:
         self._matcher = matcher
         self._revision = revision
         if self.worker is not None:
-            self.worker.install(dataclasses.replace(recipe, trained=matcher.classifier), matcher)
+            trained = tuple(c for c in (matcher.classifier, matcher.classifier_en) if c is not None)
+            self.worker.install(dataclasses.replace(recipe, trained=trained), matcher)
         logger.info("knowledge base loaded: %s published entries (revision %s)", len(self._matcher), self._revision)
 
 
