@@ -289,6 +289,12 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.docs)
 
+    @property
+    def classifiers(self) -> tuple[EntryClassifier, ...]:
+        """The trained second opinions (Vietnamese, English), to hand to another matcher
+        of the same entries (`trained`) instead of training them again."""
+        return tuple(c for c in (self.classifier, self.classifier_en) if c is not None)
+
     def with_docs(self, docs: Sequence[Doc]) -> Matcher:
         """A matcher with the same lexicon, small talk and thresholds over other entries."""
         return Matcher(docs, self.lexicon, self.chitchat, answer_threshold=self.answer_threshold,
@@ -335,16 +341,17 @@ class Matcher:
     def _decide(self, ranked: list[tuple[int, float]], english: bool, normalized: str, key: str | None = None) -> Match:
         """The decision on ranked entries; `key` (a Vietnamese message's normalised key)
         lets the learned classifier confirm a suggestion or doubt an answer."""
-        opinion: list[dict[int, float]] = []
+        opinion: list[tuple[int, dict[int, float]]] = []
 
-        def second_opinion() -> dict[int, float] | None:
-            """The classifier's probability of each entry (by index), or None without one."""
+        def second_opinion() -> tuple[int, dict[int, float]] | None:
+            """The classifier's likeliest entry and its probability of each entry (by index),
+            or None without one."""
             clf = self.classifier_en if english else self.classifier
             if key is None or clf is None:
                 return None
             if not opinion:
-                probs = clf.probabilities(key)
-                opinion.append(dict(zip(clf.classes.tolist(), probs.tolist(), strict=True)))
+                probs = dict(zip(clf.classes.tolist(), clf.probabilities(key).tolist(), strict=True))
+                opinion.append((max(probs, key=probs.__getitem__), probs))
             return opinion[0]
 
         if not ranked:
@@ -364,9 +371,8 @@ class Matcher:
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < AMBIGUOUS_MARGIN
         if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
-            pick = max(doubt, key=doubt.__getitem__) if doubt else best_index
-            if not doubt or (doubt.get(best_index, 0.0) >= DOUBT_LOW
-                             and (pick == best_index or doubt[pick] < DOUBT_P)):
+            if doubt is None or (doubt[1].get(best_index, 0.0) >= DOUBT_LOW
+                                 and (doubt[0] == best_index or doubt[1][doubt[0]] < DOUBT_P)):
                 return Match(
                     Decision.ANSWER, score, entry_id=best.entry_id, english=english,
                     normalized=normalized, candidates=candidates,
@@ -388,8 +394,7 @@ class Matcher:
             agree = second_opinion()
             vague = ambiguous and key is not None and len(key.split()) <= VAGUE_WORDS
             sure = AGREE_P if len(suggest) > 1 else AGREE_P_ALONE
-            if (agree and max(agree, key=agree.__getitem__) == in_scope[0][0] and agree[in_scope[0][0]] >= sure
-                    and not vague):
+            if agree is not None and agree[0] == in_scope[0][0] and agree[1][agree[0]] >= sure and not vague:
                 # The classifier, trained on the entries' own strings, picks the same entry: answer
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
                 # is for the resident to say; on a longer one the classifier breaks ties well).

@@ -388,8 +388,7 @@ class KnowledgeBase:
         self._matcher = matcher
         self._revision = revision
         if self.worker is not None:
-            trained = tuple(c for c in (matcher.classifier, matcher.classifier_en) if c is not None)
-            self.worker.install(dataclasses.replace(recipe, trained=trained), matcher)
+            self.worker.install(dataclasses.replace(recipe, trained=matcher.classifiers), matcher)
         logger.info("knowledge base loaded: %s published entries (revision %s)", len(self._matcher), self._revision)
 
 
