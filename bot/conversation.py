@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Reply
@@ -136,11 +136,24 @@ async def save_states(conn: AsyncConnection, states: Sequence[tuple[int, int, di
     state) in the caller's transaction, each only if its version is still the one read
     (compare-and-set; the version is bumped). Run in the order of their ids (two
     PostgreSQL workers saving overlapping groups then lock rows in the same order and
-    cannot deadlock). Returns, per item in the given order, whether it was written."""
+    cannot deadlock). Returns, per item in the given order, whether it was written; where
+    the driver counts the rows of a many-row statement (SQLite) the group is one
+    statement, and one refused write marks every item False (the caller rolls back)."""
     table = Resident.__table__
     now = utcnow()
+    ordered = sorted(states, key=lambda s: s[0])
+    if len(ordered) > 1 and conn.dialect.supports_sane_multi_rowcount:
+        # One statement for the group (executemany). Each row is one resident (its id), so
+        # the rows written add up to the group's size exactly when every one was written;
+        # otherwise the caller's transaction is rolled back and the writes retried alone.
+        statement = (update(table).where(table.c.id == bindparam("rid"), table.c.version == bindparam("read"))
+                     .values(state=bindparam("new_state"), last_seen_at=now, version=bindparam("bumped")))
+        result = await conn.execute(statement, [{"rid": rid, "read": version, "new_state": state, "bumped": version + 1}
+                                                for rid, version, state in ordered])
+        every = result.rowcount == len(ordered)
+        return [every] * len(states)
     written: dict[int, bool] = {}
-    for rid, version, state in sorted(states, key=lambda s: s[0]):
+    for rid, version, state in ordered:
         result = await conn.execute(
             update(table).where(table.c.id == rid, table.c.version == version)
             .values(state=state, last_seen_at=now, version=version + 1))

@@ -118,3 +118,57 @@ async def test_resident_locks_keep_order_and_are_forgotten_when_free() -> None:
     assert order == ["b1", "a1", "a2"]
     assert len(locks) == 0
 
+
+
+@pytest.mark.asyncio
+async def test_the_same_question_twice_in_one_group_gets_two_ids_in_the_order_asked(db: Database) -> None:
+    match = Match(Decision.ANSWER, 80.0, entry_id="vneid-la-gi", normalized="vneid la gi")
+    other = Match(Decision.ANSWER, 80.0, entry_id="vneid-la-gi", normalized="vneid la gi nhi")
+    asks = [("7", match), ("7", match), ("8", match), ("7", other)]
+    ids = await asyncio.gather(*(log_question(db, channel="zalo", user=u, salt="s", match=m) for u, m in asks))
+    assert db.group_commits["questions"].groups == 1  # one group: the case under test
+    assert len(set(ids)) == 4 and ids[0] < ids[1]
+    async with db.session() as session:
+        rows = {r.id: r for r in (await session.scalars(select(QuestionLog))).all()}
+    assert [rows[i].normalized for i in ids] == ["vneid la gi", "vneid la gi", "vneid la gi", "vneid la gi nhi"]
+    assert rows[ids[0]].resident_hash == rows[ids[1]].resident_hash == rows[ids[3]].resident_hash != rows[ids[2]].resident_hash
+
+
+@pytest.mark.asyncio
+async def test_a_stale_state_in_a_group_fails_only_its_own_question(db: Database) -> None:
+    from bot.conversation import StaleResident, save_resident
+
+    residents = await asyncio.gather(*(load_resident(db, "zalo", str(i)) for i in range(10)))
+    stale = residents[4]
+    await save_resident(db, Resident(**{c: getattr(stale, c) for c in ("id", "channel", "platform_user_id", "version")}),
+                        state={"written": "elsewhere"})  # someone else wrote it since it was read
+    match = Match(Decision.ANSWER, 80.0, entry_id="vneid-la-gi", normalized="vneid la gi")
+    results = await asyncio.gather(*(log_question(db, channel="zalo", user=r.platform_user_id, salt="s", match=match,
+                                                  resident=r, state={"n": i}) for i, r in enumerate(residents)),
+                                   return_exceptions=True)
+    assert isinstance(results[4], StaleResident)
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 4)
+    async with db.session() as session:
+        states = {r.platform_user_id: r.state for r in (await session.scalars(select(Resident))).all()}
+        assert await session.scalar(select(func.count()).select_from(QuestionLog)) == 9
+    assert states["4"] == {"written": "elsewhere"}
+    assert all(states[str(i)] == {"n": i} for i in range(10) if i != 4)
+
+
+@pytest.mark.asyncio
+async def test_residents_asking_for_their_next_items_at_once_each_get_their_own(db: Database) -> None:
+    # Residents r0..r19, three items each, stored interleaved and out of platform order.
+    items = [(f"{r}-{k}", {"r": r, "seq": 100 * r + (2 - k)}) for k in range(3) for r in range(20)]
+    await inbox.store(db, "telegram", items, order=lambda p: (f"r{p['r']}", p["seq"]))
+    await inbox.finish(db, "telegram", "5-2")  # r5's first in platform order is done already
+    wanted = [(f"r{r}", 1 if r % 2 else 20) for r in range(20)] + [("nobody", 5)]
+    got = await asyncio.gather(*(inbox.next_of(db, "telegram", r, n) for r, n in wanted))
+    assert db.group_commits["inbox-next"].groups < len(wanted)
+    for (resident, n), found in zip(wanted, got, strict=True):
+        if resident == "nobody":
+            assert found == []
+            continue
+        r = int(resident[1:])
+        expected = [f"{r}-{k}" for k in (2, 1, 0) if (r, k) != (5, 2)][:n]
+        assert [external for external, _, _ in found] == expected
+        assert [seq for _, _, seq in found] == sorted(seq for _, _, seq in found)

@@ -81,15 +81,27 @@ async def store(db: Database, channel: str, items: Sequence[tuple[str, dict[str,
 
 async def next_of(db: Database, channel: str, resident: str, limit: int = 1) -> list[tuple[str, dict[str, Any], int | None]]:
     """A resident's oldest unhandled items, at most `limit` (platform order, then
-    arrival): external id, payload, seq."""
+    arrival): external id, payload, seq. The requests of residents asking at the same
+    time are one query (group commit: one statement per group, not per resident)."""
+    return await db.group("inbox-next", _next_of).submit((channel, resident, limit))
+
+
+async def _next_of(db: Database, wanted: Sequence[tuple[str, str, int]]) -> list[list[tuple[str, dict[str, Any], int | None]]]:
     table = InboxItem.__table__
+    found: dict[tuple[str, str], list[tuple[str, dict[str, Any], int | None]]] = {}
     async with db.engine.connect() as conn:
-        rows = (await conn.execute(
-            select(table.c.external_id, table.c.payload, table.c.seq)
-            .where(table.c.channel == channel, table.c.resident == resident, table.c.status == "received")
-            .order_by(table.c.seq, table.c.id).limit(limit)
-        )).all()
-    return [(row[0], row[1], row[2]) for row in rows]
+        for channel in sorted({c for c, _, _ in wanted}):
+            residents = sorted({r for c, r, _ in wanted if c == channel})
+            most = max(n for c, _, n in wanted if c == channel)
+            place = func.row_number().over(partition_by=table.c.resident, order_by=(table.c.seq, table.c.id)).label("place")
+            ranked = (select(table.c.resident, table.c.external_id, table.c.payload, table.c.seq, table.c.id, place)
+                      .where(table.c.channel == channel, table.c.resident.in_(residents), table.c.status == "received")
+                      .subquery())
+            rows = await conn.execute(select(ranked.c.resident, ranked.c.external_id, ranked.c.payload, ranked.c.seq)
+                                      .where(ranked.c.place <= most).order_by(ranked.c.resident, ranked.c.place))
+            for row in rows:
+                found.setdefault((channel, row[0]), []).append((row[1], row[2], row[3]))
+    return [found.get((c, r), [])[:n] for c, r, n in wanted]
 
 
 async def pending_residents(db: Database, channel: str, below_id: int | None = None,

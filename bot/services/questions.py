@@ -70,9 +70,18 @@ async def _write(db: Database, items: Sequence[Asked]) -> list[tuple[int, dict[s
     question's caller gets `StaleResident`."""
     table = QuestionLog.__table__
     async with db.engine.begin() as conn:
-        result = await conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        # One INSERT for the group. RETURNING gives the rows in no set order (and asking
+        # SQLAlchemy to sort them makes SQLite insert row by row), so the ids are matched to
+        # the questions by who asked and what: rows alike in both are alike, and take
+        # their ids in the order asked.
+        result = await conn.execute(insert(table).returning(table.c.id, table.c.resident_hash, table.c.normalized),
                                     [row for row, _, _, _ in items])
-        ids = [int(r[0]) for r in result]
+        made: dict[tuple[str, str], list[int]] = {}
+        for qid, who_hash, text in result:
+            made.setdefault((who_hash, text), []).append(int(qid))
+        for taken in made.values():
+            taken.sort(reverse=True)
+        ids = [made[(row["resident_hash"], row["normalized"])].pop() for row, _, _, _ in items]
         out: list[tuple[int, dict[str, Any] | None]] = []
         states: list[tuple[int, int, dict[str, Any]]] = []
         for (_, who, state, remember), qid in zip(items, ids, strict=True):
