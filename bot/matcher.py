@@ -85,6 +85,7 @@ FOLD_ONLY_CREDIT = 0.6
 AGREE_P = 0.5  # a suggestion is answered when the classifier picks the same entry this surely
 AGREE_P_ALONE = 0.3  # ... or this surely when it is the only entry suggested
 VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
+PICK_WORDS = 15  # on a message this long, a suggestion the classifier picks at AGREE_P is answered even if ranked below
 DOUBT_LOW = 0.1  # ... and when the classifier gives the answered entry less than this
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
@@ -399,6 +400,14 @@ class Matcher:
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
                 # is for the resident to say; on a longer one the classifier breaks ties well).
                 return Match(Decision.ANSWER, round(in_scope[0][1], 1), entry_id=suggest[0], english=english,
+                             normalized=normalized, candidates=candidates)
+            picked = self.docs[agree[0]].entry_id if agree is not None else None
+            if (agree is not None and picked in suggest and agree[1][agree[0]] >= AGREE_P and key is not None
+                    and len(key.split()) >= PICK_WORDS):
+                # A long message: the lexical scores of the entries suggested are close (each
+                # matches some of its words), the classifier reads all of them and surely picks one.
+                conf = next(c for i, c in in_scope if i == agree[0])
+                return Match(Decision.ANSWER, round(conf, 1), entry_id=picked, english=english,
                              normalized=normalized, candidates=candidates)
             return Match(
                 Decision.SUGGEST, round(in_scope[0][1], 1), entry_id=suggest[0], suggestions=suggest,

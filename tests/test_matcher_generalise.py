@@ -244,3 +244,19 @@ def test_a_trained_classifier_is_used_only_for_the_strings_it_learned() -> None:
     recipe = pickle.loads(pickle.dumps(Recipe(1, tuple(DOCS), settings.lexicon_dir, settings.chitchat_path,
                                               64.0, 48.0, None, True, trained=(m.classifier,))))
     assert recipe.trained and recipe.build().classifier is recipe.trained[0]
+
+
+def test_on_a_long_message_the_classifiers_sure_pick_among_the_suggestions_is_answered() -> None:
+    m = Matcher(DOCS, LEX, CHAT, answer_threshold=64, suggest_threshold=48, glossary=GLOSSARY, use_classifier=True)
+    ids = [d.entry_id for d in m.docs]
+    # Both scam entries close, below answering, "lua-dao" ranked first.
+    ranked = [(ids.index("lua-dao"), 60.0), (ids.index("bi-lua-dao"), 57.0)]
+    long_key = LEX.query("lỡ chuyển tiền cho kẻ lừa đảo rồi, bị lừa mất tiền, giờ làm sao, báo ai đây mọi người ơi, "
+                         "giúp tôi với, tôi lo quá không biết làm sao").key
+    short_key = LEX.query("bị lừa mất tiền").key
+    for key in (long_key, short_key):  # the classifier is sure of the second one either way
+        assert m.classifier is not None and ids[m.classifier.predict(key)[0]] == "bi-lua-dao"
+    long = m._decide(ranked, False, long_key, long_key)
+    assert (long.decision, long.entry_id, long.score) == (Decision.ANSWER, "bi-lua-dao", 57.0)
+    short = m._decide(ranked, False, short_key, short_key)  # a few words: the resident chooses
+    assert (short.decision, short.suggestions) == (Decision.SUGGEST, ("lua-dao", "bi-lua-dao"))
