@@ -213,14 +213,29 @@ def anchors(expanded: str) -> frozenset[str] | None:
     return frozenset(found)
 
 
-Parts = tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...]
+class Parts:
+    """A list of patterns made ready to try: those whose first words can be told are
+    tried only where one of those words starts (found through `by_word`, the first words'
+    index: a text's few words looked up, not every pattern's words intersected); the
+    others are joined in one regular expression (`scan`) that reads the whole text."""
+
+    __slots__ = ("anchored", "by_word", "scan")
+
+    def __init__(self, scan: re.Pattern[str] | None, anchored: Sequence[tuple[frozenset[str], re.Pattern[str]]]) -> None:
+        self.scan = scan
+        self.anchored = tuple(anchored)
+        self.by_word: dict[str, tuple[int, ...]] = {}
+        for k, (need, _) in enumerate(self.anchored):
+            for word in need:
+                self.by_word[word] = (*self.by_word.get(word, ()), k)
+
+    def __bool__(self) -> bool:
+        return self.scan is not None or bool(self.anchored)
 
 
 def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
-    """Patterns whose first words can be told are tried only where one of those words
-    starts; the others are joined in one regular expression that scans the whole text."""
     always: list[str] = []
-    anchored: list[tuple[frozenset[str] | None, re.Pattern[str]]] = []
+    anchored: list[tuple[frozenset[str], re.Pattern[str]]] = []
     for p in patterns:
         expanded = expand(str(p), words)
         need = anchors(expanded)
@@ -228,21 +243,19 @@ def _parts(patterns: Iterable[Any], words: dict[str, str]) -> Parts:
             always.append(to_regex(expanded))
         else:
             anchored.append((need, re.compile(to_regex(expanded))))
-    parts: list[tuple[frozenset[str] | None, re.Pattern[str]]] = [(None, re.compile("|".join(always)))] if always else []
-    return tuple(parts + anchored)
+    return Parts(re.compile("|".join(always)) if always else None, anchored)
 
 
 def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterable[re.Match[str]]:
-    """The matches of each part in turn (each part's in text order)."""
+    """The matches of each pattern in turn (the joined ones first; each one's in text order)."""
+    if parts.scan is not None:
+        yield from parts.scan.finditer(folded)
+    by_word = parts.by_word
+    hits = sorted({k for word in starts if word in by_word for k in by_word[word]})
     words = starts.keys()
-    for need, regex in parts:
-        if need is None:
-            yield from regex.finditer(folded)
-            continue
-        # The text's few words against the part's many (a set operation, not a loop in Python).
+    for k in hits:
+        need, regex = parts.anchored[k]
         hit = need.intersection(words)
-        if not hit:
-            continue
         places = starts[next(iter(hit))] if len(hit) == 1 else sorted(i for word in hit for i in starts[word])
         for i in places:
             m = regex.match(folded, i)
@@ -283,7 +296,7 @@ class Checker:
                 raise ValueError(f"unknown sign {sign!r} in phrases")
             parts = _parts(spec.get("patterns") or [], words)
             if parts:
-                rules.append(_Rule(sign, tuple(parts), bool(spec.get("negatable"))))
+                rules.append(_Rule(sign, parts, bool(spec.get("negatable"))))
         self.rules = tuple(rules)
         self.official_channel = _parts(phrases.get("official_channel") or [], words)
         self.question = _parts(phrases.get("question") or [], words)
