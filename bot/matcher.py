@@ -91,6 +91,7 @@ DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks anothe
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
+VAGUE_MARGIN = 6.0  # ... or this close, on a message of VAGUE_WORDS words or fewer
 EN_FUSE = 0.5  # an English message: weight of the English index where both ranked the entry
 EN_COVER = 0.5  # ... and the glossary side times (share of its content words translated) ** this
 EN_ALONE = 0.9  # ... and the factor on an entry only one of the two ranked
@@ -369,7 +370,11 @@ class Matcher:
             )
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
-        ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < AMBIGUOUS_MARGIN
+        # Two in-scope entries this close are a choice for the resident; on a message of a
+        # word or two ("hồ sơ": a topic, not yet a question) a wider gap still is.
+        short = key is not None and len(key.split()) <= VAGUE_WORDS
+        margin = VAGUE_MARGIN if short else AMBIGUOUS_MARGIN
+        ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
         if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
             if doubt is None or (doubt[1].get(best_index, 0.0) >= DOUBT_LOW
@@ -393,7 +398,7 @@ class Matcher:
         )
         if suggest:
             agree = second_opinion()
-            vague = ambiguous and key is not None and len(key.split()) <= VAGUE_WORDS
+            vague = ambiguous and short
             sure = AGREE_P if len(suggest) > 1 else AGREE_P_ALONE
             if agree is not None and agree[0] == in_scope[0][0] and agree[1][agree[0]] >= sure and not vague:
                 # The classifier, trained on the entries' own strings, picks the same entry: answer

@@ -260,3 +260,12 @@ def test_on_a_long_message_the_classifiers_sure_pick_among_the_suggestions_is_an
     assert (long.decision, long.entry_id, long.score) == (Decision.ANSWER, "bi-lua-dao", 57.0)
     short = m._decide(ranked, False, short_key, short_key)  # a few words: the resident chooses
     assert (short.decision, short.suggestions) == (Decision.SUGGEST, ("lua-dao", "bi-lua-dao"))
+
+
+@pytest.mark.parametrize("q", ["hồ sơ", "ho so"])
+def test_a_topic_of_a_word_or_two_that_several_entries_share_is_a_question_back(q: str) -> None:
+    # The real knowledge base: several entries are about applications ("hồ sơ"); which one
+    # the resident means is theirs to say, even when one of them leads by a few points.
+    m = matcher_from_files(Settings())[0]
+    got = m.match(q)
+    assert got.decision == Decision.SUGGEST and len(got.suggestions) >= 2, got
