@@ -372,7 +372,8 @@ class Matcher:
         clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
         # Two in-scope entries this close are a choice for the resident; on a message of a
         # word or two ("hồ sơ": a topic, not yet a question) a wider gap still is.
-        short = key is not None and len(key.split()) <= VAGUE_WORDS
+        words = len(key.split()) if key is not None else 0
+        short = key is not None and words <= VAGUE_WORDS
         margin = VAGUE_MARGIN if short else AMBIGUOUS_MARGIN
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
         if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
@@ -406,13 +407,12 @@ class Matcher:
                 # is for the resident to say; on a longer one the classifier breaks ties well).
                 return Match(Decision.ANSWER, round(in_scope[0][1], 1), entry_id=suggest[0], english=english,
                              normalized=normalized, candidates=candidates)
-            picked = self.docs[agree[0]].entry_id if agree is not None else None
-            if (agree is not None and picked in suggest and agree[1][agree[0]] >= AGREE_P and key is not None
-                    and len(key.split()) >= PICK_WORDS):
+            if (agree is not None and words >= PICK_WORDS and agree[1][agree[0]] >= AGREE_P
+                    and self.docs[agree[0]].entry_id in suggest):
                 # A long message: the lexical scores of the entries suggested are close (each
                 # matches some of its words), the classifier reads all of them and surely picks one.
                 conf = next(c for i, c in in_scope if i == agree[0])
-                return Match(Decision.ANSWER, round(conf, 1), entry_id=picked, english=english,
+                return Match(Decision.ANSWER, round(conf, 1), entry_id=self.docs[agree[0]].entry_id, english=english,
                              normalized=normalized, candidates=candidates)
             return Match(
                 Decision.SUGGEST, round(in_scope[0][1], 1), entry_id=suggest[0], suggestions=suggest,

@@ -94,7 +94,7 @@ async def _next_of(db: Database, wanted: Sequence[tuple[str, str, int]]) -> list
             residents = sorted({r for c, r, _ in wanted if c == channel})
             most = max(n for c, _, n in wanted if c == channel)
             place = func.row_number().over(partition_by=table.c.resident, order_by=(table.c.seq, table.c.id)).label("place")
-            ranked = (select(table.c.resident, table.c.external_id, table.c.payload, table.c.seq, table.c.id, place)
+            ranked = (select(table.c.resident, table.c.external_id, table.c.payload, table.c.seq, place)
                       .where(table.c.channel == channel, table.c.resident.in_(residents), table.c.status == "received")
                       .subquery())
             rows = await conn.execute(select(ranked.c.resident, ranked.c.external_id, ranked.c.payload, ranked.c.seq)

@@ -223,9 +223,9 @@ class Parts:
 
     def __init__(self, scan: re.Pattern[str] | None, anchored: Sequence[tuple[frozenset[str], re.Pattern[str]]]) -> None:
         self.scan = scan
-        self.anchored = tuple(anchored)
+        self.anchored = tuple(regex for _, regex in anchored)
         self.by_word: dict[str, tuple[int, ...]] = {}
-        for k, (need, _) in enumerate(self.anchored):
+        for k, (need, _) in enumerate(anchored):
             for word in need:
                 self.by_word[word] = (*self.by_word.get(word, ()), k)
 
@@ -250,13 +250,14 @@ def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterabl
     """The matches of each pattern in turn (the joined ones first; each one's in text order)."""
     if parts.scan is not None:
         yield from parts.scan.finditer(folded)
-    by_word = parts.by_word
-    hits = sorted({k for word in starts if word in by_word for k in by_word[word]})
-    words = starts.keys()
-    for k in hits:
-        need, regex = parts.anchored[k]
-        hit = need.intersection(words)
-        places = starts[next(iter(hit))] if len(hit) == 1 else sorted(i for word in hit for i in starts[word])
+    hits: dict[int, list[str]] = {}  # pattern -> the text's words it may start at
+    for word in starts:
+        for k in parts.by_word.get(word, ()):
+            hits.setdefault(k, []).append(word)
+    for k in sorted(hits):
+        regex = parts.anchored[k]
+        hit = hits[k]
+        places = starts[hit[0]] if len(hit) == 1 else sorted(i for word in hit for i in starts[word])
         for i in places:
             m = regex.match(folded, i)
             if m is not None:
