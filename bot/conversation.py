@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,15 @@ from bot.settings import Settings
 from bot.storage.db import Database, rowcount
 from bot.storage.models import ChatHistory, Delivery, OutboxItem, QuestionLog, Resident, Ticket
 
-__all__ = ["Context", "FloodGuard", "StaleResident", "await_reply", "load_resident", "save_resident", "save_states", "forget_resident"]
+__all__ = ["Context", "FloodGuard", "StaleResident", "await_reply", "handling", "load_resident", "replayed", "save_resident",
+           "save_states", "forget_resident"]
+
+#: The inbox item being handled in this task ("channel:external id"), set by the channel.
+HANDLING: ContextVar[str | None] = ContextVar("handling", default=None)
+#: Where the state keeps what the resident was before the item being handled changed it.
+REPLAY = "_replay"
+#: The fields a handler may change, restored when an item is handled again.
+RESTORED = ("state", "area_code", "language", "source", "consent_subscribe_at")
 
 
 class StaleResident(Exception):
@@ -105,6 +114,7 @@ async def save_resident(db: Database | AsyncConnection, resident: Resident, **ch
     Compare-and-set: the row is written only if its `version` is still the one read
     (then bumped); otherwise `StaleResident` is raised and nothing is written, so a
     write based on an older read never overwrites a newer one."""
+    changes = _stamped(resident, changes)
     changes.setdefault("last_seen_at", utcnow())
     version = resident.version or 0
     table = Resident.__table__
@@ -120,6 +130,52 @@ async def save_resident(db: Database | AsyncConnection, resident: Resident, **ch
     for name, value in changes.items():
         setattr(resident, name, value)
     resident.version = version + 1
+
+
+def handling(channel: str, external: str) -> None:
+    """Mark the inbox item this task now handles (see `replayed`)."""
+    HANDLING.set(f"{channel}:{external}")
+
+
+def _stamped(resident: Resident, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes, with the resident as they were before the item being handled first
+    changed them (kept in the state, written in the same UPDATE). A write outside an
+    item's handling drops it."""
+    item = HANDLING.get()
+    current = resident.state or {}
+    if item is None:
+        if "state" in changes and REPLAY in (changes["state"] or {}):
+            changes = {**changes, "state": {k: v for k, v in changes["state"].items() if k != REPLAY}}
+        return changes
+    mark = current.get(REPLAY)
+    if isinstance(mark, dict) and mark.get("item") == item:
+        before = mark["before"]
+    else:
+        before = {name: getattr(resident, name) for name in RESTORED}
+        before["state"] = {k: v for k, v in current.items() if k != REPLAY}
+        if isinstance(before["consent_subscribe_at"], dt.datetime):
+            before["consent_subscribe_at"] = before["consent_subscribe_at"].isoformat()
+    state = dict(changes.get("state", current) or {})
+    state[REPLAY] = {"item": item, "before": before}
+    return {**changes, "state": state}
+
+
+def replayed(resident: Resident) -> bool:
+    """Put back what the resident was before the item being handled changed them, when
+    its change was committed but the item was not finished (a worker killed between
+    the two): handled again from where it started, the item gets the same replies, not
+    the ones its own change would give (a ward name taken for a question)."""
+    item = HANDLING.get()
+    mark = (resident.state or {}).get(REPLAY)
+    if item is None or not isinstance(mark, dict) or mark.get("item") != item:
+        return False
+    before = dict(mark["before"])
+    if before.get("consent_subscribe_at"):
+        before["consent_subscribe_at"] = dt.datetime.fromisoformat(before["consent_subscribe_at"])
+    for name in RESTORED:
+        setattr(resident, name, before.get(name))
+    resident.state = {**(before.get("state") or {}), REPLAY: mark}
+    return True
 
 
 async def await_reply(ctx: Context, pending: str, text: str) -> list[Reply]:

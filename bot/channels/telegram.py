@@ -53,6 +53,7 @@ from bot.channels.health import ChannelHealth  # noqa: E402
 from bot.channels.ordered import ResidentOrder, Watermark  # noqa: E402
 from bot.channels.poller import Poller  # noqa: E402
 from bot.channels.telegram_http import AiohttpRequest, JsonBody  # noqa: E402
+from bot.conversation import handling  # noqa: E402
 from bot.logs import bind  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
@@ -393,6 +394,7 @@ class TelegramChannel:
     async def _process(self, update: Update) -> None:
         external = str(update.update_id)
         bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
+        handling(self.name, external)
         if update.callback_query is not None:
             # Telegram shows a spinner on the button until the query is answered.
             with contextlib.suppress(TelegramError):

@@ -37,7 +37,7 @@ from bot.channels.locks import ResidentLocks
 from bot.channels.ordered import ResidentOrder
 from bot.channels.poller import Poller
 from bot.channels.telegram import split_text
-from bot.conversation import load_resident
+from bot.conversation import handling, load_resident
 from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -306,6 +306,7 @@ class ZaloBotChannel:
     async def _handle_update(self, update: dict[str, Any]) -> None:
         external = str((update.get("message") or {}).get("message_id") or "")
         bind(channel=self.name, update_id=external)  # each update runs in its own task
+        handling(self.name, external)
         try:
             msg = await self.decode(update)
         except Exception as exc:  # malformed: failed and counted, the updates behind it go on

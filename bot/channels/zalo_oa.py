@@ -59,7 +59,7 @@ from bot.channels.zalo_bot import render as numbered
 from bot.channels.zalo_oa_api import WINDOW_CLOSED, TokenError, ZaloOAClient, ZaloOAError, action_for, check_signature
 from bot.clock import TZ
 from bot.clock import now as utcnow
-from bot.conversation import load_resident, save_resident
+from bot.conversation import handling, load_resident, save_resident
 from bot.logs import bind
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -292,6 +292,7 @@ class ZaloOAChannel:
         name = str(event.get("event_name", ""))
         key = self._key(name, event) or ""
         bind(channel=self.name, update_id=key)  # each event runs in its own task
+        handling(self.name, key)
         if not self._well_formed(name, event):  # stored by an older version: failed, counted, skipped
             await inbox.reject(self.db, self.name, key, "malformed event")
             return

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import metrics
 from bot.channels.base import Incoming, Reply
-from bot.conversation import Context, FloodGuard, StaleResident, load_resident
+from bot.conversation import Context, FloodGuard, StaleResident, load_resident, replayed
 from bot.handlers import area, escalate, feedback, general, menu, privacy, prompt, question, scamcheck, subscribe, team_reply
 from bot.replies import CANCEL, ESCALATE, NOT_THIS, RATE, SHOW, t
 from bot.services import history
@@ -147,6 +147,8 @@ class Dispatcher:
 
     async def _dispatch(self, msg: Incoming, counted: bool = False) -> list[Reply]:
         resident = await load_resident(self.db, msg.channel, msg.user, msg.display_name)
+        if replayed(resident):
+            logger.info("%s: a message whose change was saved but not finished is handled again from before it", msg.channel)
         ctx = Context(self.db, self.kb, self.settings, resident)
         if self.push is not None:
             ctx.push = self.push

@@ -9,7 +9,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from bot.app import Assistant
-from bot.conversation import FloodGuard
+from bot.conversation import FloodGuard, handling
 from bot.handlers import Dispatcher
 from bot.services.knowledge import KnowledgeBase
 from bot.settings import Settings
@@ -530,3 +530,22 @@ async def test_a_ticket_is_not_left_behind_when_the_residents_state_changed_mean
     async with bot.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Ticket)) == 1
     assert texts(replies)
+
+
+@pytest.mark.asyncio
+async def test_a_message_handled_again_after_a_crash_gets_the_replies_it_first_got(bot: Assistant) -> None:
+    """A worker killed after the ward was saved but before the reply went out: at restart
+    the same inbox item is handled again, from where it started (not as a question)."""
+    handling("telegram", "7")
+    await send(bot, "/khuvuc")
+    handling("telegram", "8")
+    first = await send(bot, "Hải Châu")  # committed; the reply never sent, the item not finished
+    again = await send(bot, "Hải Châu")  # the same item, handled again at restart
+    assert "Đã ghi nhận: bạn ở Phường Hải Châu" in texts(first)
+    assert texts(again) == texts(first)
+    handling("telegram", "9")  # the next message starts from the saved ward
+    later = await send(bot, "Hải Châu")
+    assert "Đã ghi nhận" not in texts(later)
+    async with bot.db.session() as s:
+        resident = await s.scalar(select(Resident))
+    assert resident is not None and resident.area_code == "phuong-hai-chau" and "pending" not in resident.state
