@@ -163,3 +163,18 @@ def test_words_typed_without_marks_that_mean_something_else() -> None:
 def test_a_secret_with_nothing_asked_is_no_scam_but_with_money_it_is() -> None:
     assert check("Đừng nói với mẹ nha, tụi mình tổ chức sinh nhật bất ngờ cho mẹ.").verdict == Verdict.SUSPICIOUS
     assert check("Em chuyển giúp anh 5 triệu nhé, đừng nói với ai.").verdict == Verdict.SCAM
+
+
+def test_the_quick_not_received_test_never_contradicts_the_whole_check() -> None:
+    """`surely_not_received` skips the signs for a resident's own question: it must never
+    say so of a text the whole check reads as received, and it must spare most questions."""
+    checker = default_checker()
+    root = Path(__file__).parent.parent
+    texts = [json.loads(line)["text"] for line in (root / "eval" / "scam-messages.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [json.loads(line)["text"] for line in OWN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [json.loads(line)["q"] for line in (root / "eval" / "blind.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    received = [t for t in texts + questions if checker.check(t).looks_received]
+    assert len(received) > 50
+    assert not [t for t in received if checker.surely_not_received(t)]
+    spared = sum(checker.surely_not_received(q) for q in questions)
+    assert spared > len(questions) / 2

@@ -16,7 +16,7 @@ from bot.channels.base import Button, Incoming, Reply
 from bot.conversation import Context, await_reply, save_resident
 from bot.redact import redact
 from bot.replies import ESCALATE
-from bot.scamcheck import SIGNS, Result, Verdict, check
+from bot.scamcheck import SIGNS, Result, Verdict, check, looks_received
 from bot.services import scamchecks, scamlists
 
 __all__ = ["CHECK", "PENDING", "button", "command", "handle_text", "menu_button", "render", "wants_check"]
@@ -97,11 +97,11 @@ def wants_check(msg: Incoming) -> bool:
     text = (msg.text or "").strip()
     if not text or text.startswith("/"):
         return False
-    result = check(text)
     if msg.meta.get("forwarded"):
         # Checked unless it is plainly a question with nothing to check ("VNeID là gì?").
+        result = check(text)
         return bool(result.findings) or result.looks_received or not result.question
-    return result.looks_received
+    return looks_received(text)
 
 
 def render(result: Result, english: bool) -> Reply:

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.scamcheck.checker import MAX_CHARS, Checker, Finding, Result, Verdict
 from bot.scamcheck.signs import SIGNS, Sign
 
-__all__ = ["Checker", "Finding", "Result", "SIGNS", "Sign", "Verdict", "MAX_CHARS", "check", "default_checker", "use"]
+__all__ = ["Checker", "Finding", "Result", "SIGNS", "Sign", "Verdict", "MAX_CHARS", "check", "default_checker", "looks_received", "use"]
 
 _KNOWLEDGE = Path(__file__).resolve().parent.parent.parent / "knowledge"
 
@@ -42,3 +42,10 @@ def _check(checker: Checker, text: str) -> Result:
 def check(text: str) -> Result:
     """Check one message with the lists in use (the editors', else the files')."""
     return _check(_active[0] if _active else default_checker(), text)
+
+
+def looks_received(text: str) -> bool:
+    """Whether one message reads as one the resident received (`Result.looks_received`),
+    with the lists in use; a resident's own question is told apart without the whole check."""
+    checker = _active[0] if _active else default_checker()
+    return not checker.surely_not_received(text) and _check(checker, text).looks_received
