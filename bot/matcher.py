@@ -95,6 +95,8 @@ VAGUE_MARGIN = 6.0  # ... or this close, on a message of VAGUE_WORDS words or fe
 EN_FUSE = 0.5  # an English message: weight of the English index where both ranked the entry
 EN_COVER = 0.5  # ... and the glossary side times (share of its content words translated) ** this
 EN_ALONE = 0.9  # ... and the factor on an entry only one of the two ranked
+EN_SHIFT = 6.0  # an English message's answer threshold is this much lower (its scores come through translation;
+#                the suggestion threshold stays: lowered too, it cost refusals and won nothing)
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
 
 
@@ -356,6 +358,7 @@ class Matcher:
                 opinion.append((max(probs, key=probs.__getitem__), probs))
             return opinion[0]
 
+        answer_t = self.answer_threshold - (EN_SHIFT if english else 0.0)
         if not ranked:
             return Match(Decision.UNKNOWN, 0.0, english=english, normalized=normalized)
         best_index, best_conf = ranked[0]
@@ -369,14 +372,14 @@ class Matcher:
                 normalized=normalized, candidates=candidates,
             )
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        clear_lead = best_conf >= self.answer_threshold - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
+        clear_lead = best_conf >= answer_t - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
         # Two in-scope entries this close are a choice for the resident; on a message of a
         # word or two ("hồ sơ": a topic, not yet a question) a wider gap still is.
         words = len(key.split()) if key is not None else 0
         short = key is not None and words <= VAGUE_WORDS
         margin = VAGUE_MARGIN if short else AMBIGUOUS_MARGIN
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
-        if (best_conf >= self.answer_threshold or clear_lead) and not best.out_of_scope and not ambiguous:
+        if (best_conf >= answer_t or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
             if doubt is None or (doubt[1].get(best_index, 0.0) >= DOUBT_LOW
                                  and (doubt[0] == best_index or doubt[1][doubt[0]] < DOUBT_P)):
@@ -391,7 +394,7 @@ class Matcher:
         # (a weak one may be a different near miss: then the plain "no answer yet").
         oos = [(i, c) for i, c in ranked if self.docs[i].out_of_scope]
         if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP:
-            near = self.docs[oos[0][0]].entry_id if oos[0][1] >= self.answer_threshold - LEAD_SLACK else None
+            near = self.docs[oos[0][0]].entry_id if oos[0][1] >= answer_t - LEAD_SLACK else None
             return Match(Decision.UNKNOWN, round(oos[0][1], 1), refusal_id=near, english=english,
                          normalized=normalized, candidates=candidates)
         suggest = tuple(

@@ -269,3 +269,17 @@ def test_a_topic_of_a_word_or_two_that_several_entries_share_is_a_question_back(
     m = matcher_from_files(Settings())[0]
     got = m.match(q)
     assert got.decision == Decision.SUGGEST and len(got.suggestions) >= 2, got
+
+
+def test_an_english_message_with_a_clear_lead_is_answered_a_little_lower_than_a_vietnamese_one() -> None:
+    # English scores come through translation and run lower: the same clear lead at the same
+    # score answers an English message, and stays a suggestion for a Vietnamese one.
+    m = Matcher(DOCS, LEX, CHAT, answer_threshold=64, suggest_threshold=48, glossary=GLOSSARY)
+    ids = [d.entry_id for d in m.docs]
+    ranked = [(ids.index("qr"), 52.0), (ids.index("lua-dao"), 38.0)]
+    english = m._decide(ranked, True, "pay with a qr code", None)
+    assert (english.decision, english.entry_id) == (Decision.ANSWER, "qr")
+    vietnamese = m._decide(ranked, False, "trả tiền bằng mã qr", None)
+    assert (vietnamese.decision, vietnamese.suggestions) == (Decision.SUGGEST, ("qr",))
+    lower = m._decide([(ids.index("qr"), 46.0), (ids.index("lua-dao"), 30.0)], True, "pay with a qr code", None)
+    assert lower.decision != Decision.ANSWER  # the suggestion threshold is the same in both languages
