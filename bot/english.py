@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from bot.bm25 import BM25Index
+from bot.telex import surely_telex
 from bot.text import canon, fold, has_diacritics
 
 __all__ = ["EnglishIndex", "Glossary", "en_tokens", "is_english", "is_vietnamese_syllable", "stem"]
@@ -89,7 +90,7 @@ def is_english(tokens: Sequence[str], vietnamese_words: frozenset[str] = frozens
             vi += 1
         elif t in neutral:
             continue
-        elif is_vietnamese_syllable(t):
+        elif is_vietnamese_syllable(t) or surely_telex(t):
             vi += 1
         elif t.isascii() and len(t) > 1:
             en += 1

@@ -6,6 +6,9 @@ Pure functions, no I/O except `Lexicon.load`. The pipeline for a message is
    syllable (hoà = hòa, thuỷ = thủy, misplaced marks such as tóan → toán repaired),
    zero-width, control, emoji and punctuation characters dropped, letters repeated at
    the end of a word collapsed (khônggg → không).
+   A message typed in Telex with the input method off (lamf sao ddawng kys) has its
+   words also read as their syllables (làm sao đăng ký), in `Lexicon.query_tokens`
+   (`bot/telex.py`).
 2. `Lexicon.expand`: abbreviations, teencode and Central dialect words (data files in
    `knowledge/lexicon/`), each token becoming one or more *readings* (`chi` → chi | gì),
    so an ambiguous word keeps its literal reading too.
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from bot import telex
 
 __all__ = [
     "MAX_TOKENS",
@@ -148,7 +153,8 @@ def looks_english(text: str | list[str] | tuple[str, ...]) -> bool:
     return hits / len(words) >= 0.3
 
 
-_SLOT_CACHE = 100_000  # words whose readings a lexicon keeps
+_SLOT_CACHE = 100_000
+TELEX_WORDS = 2  # words surely typed in Telex that make a message read as typed in Telex  # words whose readings a lexicon keeps
 
 
 @dataclass(frozen=True)
@@ -234,7 +240,15 @@ class Lexicon:
         cache = self._slots
         # Whether the resident typed marks (expansions such as cds → chuyển đổi số do not count).
         accented = False
+        # Typed in Telex with the input method off ("lamf sao ddeer..."): each word that
+        # decodes is read both as its syllable and as typed.
+        typed_telex = sum(telex.surely_telex(t) for t in tokens) >= TELEX_WORDS
         for tok in tokens:
+            syllable = telex.decode(tok) if typed_telex and tok not in _ENGLISH_WORDS else None
+            if syllable is not None:
+                toned.append(((syllable,), (tok,)))
+                folded_slots.append(((fold(syllable),), (tok,)))
+                continue
             found = cache.get(tok)
             if found is None:
                 readings = tuple(r for r in self.readings(tok) if r)

@@ -283,3 +283,11 @@ def test_an_english_message_with_a_clear_lead_is_answered_a_little_lower_than_a_
     assert (vietnamese.decision, vietnamese.suggestions) == (Decision.SUGGEST, ("qr",))
     lower = m._decide([(ids.index("qr"), 46.0), (ids.index("lua-dao"), 30.0)], True, "pay with a qr code", None)
     assert lower.decision != Decision.ANSWER  # the suggestion threshold is the same in both languages
+
+
+def test_a_question_typed_in_telex_is_matched_as_the_vietnamese_it_stands_for() -> None:
+    m = Matcher(DOCS, LEX, CHAT, glossary=GLOSSARY)
+    typed = m.match("ddawng kys vneid muwcs 2 owr ddaau")
+    assert not typed.english
+    assert (typed.decision, typed.entry_id) == (Decision.ANSWER, "muc-2")
+    assert typed.score >= m.match("dang ky vneid muc 2 o dau").score - 1.0

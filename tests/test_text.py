@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from bot.settings import ROOT
+from bot import telex
 from bot.text import Lexicon, canon, fold, has_diacritics, looks_english, place_tone
 
 LEX = Lexicon.load(ROOT / "knowledge" / "lexicon")
@@ -115,3 +116,27 @@ def test_looks_english() -> None:
     assert looks_english("What is the VNeID app used for?")
     assert not looks_english("VNeID là gì vậy")
     assert not looks_english("vneid la gi")
+
+
+@pytest.mark.parametrize(("typed", "syllable"), [
+    ("lamf", "làm"), ("ddeer", "để"), ("kys", "ký"), ("khoanr", "khoản"), ("muwcs", "mức"),
+    ("nguwowif", "người"), ("vieetj", "việt"), ("dduwojc", "được"), ("khoong", "không"), ("ddăng", "đăng"),
+    ("hoaf", "hòa"), ("quys", "quý"),
+])
+def test_a_word_typed_in_telex_decodes_to_its_syllable(typed: str, syllable: str) -> None:
+    assert telex.decode(typed) == syllable
+
+
+@pytest.mark.parametrize("word", ["apps", "wifi", "fb", "vneid", "zalo", "cccd", "otp", "tks", "news", "danh", "sao", "2"])
+def test_a_word_that_is_not_telex_is_left_alone(word: str) -> None:
+    assert telex.decode(word) is None
+
+
+def test_a_message_typed_in_telex_is_read_as_vietnamese_and_an_english_one_is_not() -> None:
+    q = LEX.query("lamf sao ddeer ddawng kys VNeID")
+    assert q.text.startswith("làm sao để đăng ký")
+    assert ("lamf",) in q.toned[0]  # as typed, too
+    english = LEX.query("What kinds of questions can you answer, or is there a menu?")
+    assert not {("ò",), ("ỏ",)} & {r for slot in english.toned for r in slot}  # "of" and "or" are not Telex
+    one = LEX.query("pay the tax in the app")  # one word that could be Telex is not a Telex message
+    assert ("tã",) not in {r for slot in one.toned for r in slot}
