@@ -16,6 +16,8 @@ import functools
 import re
 import unicodedata
 
+from bot.tones import place_tone
+
 __all__ = ["decode", "surely_telex"]
 
 _TONE_KEYS = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
@@ -56,8 +58,6 @@ def decode(word: str) -> str | None:
         return None
     if not tone:
         return body
-    from bot.text import place_tone  # text imports this module
-
     syllable = place_tone(unicodedata.normalize("NFD", body) + tone)
     return unicodedata.normalize("NFC", syllable)
 

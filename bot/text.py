@@ -20,7 +20,6 @@ Work is linear in the input; callers that match cap the number of tokens
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -30,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from bot import telex
+from bot.tones import place_tone
 
 __all__ = [
     "MAX_TOKENS",
@@ -45,9 +45,6 @@ __all__ = [
 #: Tokens of a message considered for matching; the rest of a long paste is ignored.
 MAX_TOKENS = 120
 
-_TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
-_QUALITY = "\u0302\u0306\u031b"  # mũ (â ê ô), trăng (ă), móc (ơ ư)
-_VOWELS = set("aeiouy")
 _WORD_NFD = re.compile(r"[\w\u0300-\u036f]+")  # \w alone does not match combining marks
 _NOT_WORD = re.compile(r"[^\w\s]|_")
 _REPEAT_END = re.compile(r"(\w)\1{2,}\b")
@@ -55,58 +52,6 @@ _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")  # zero-width, soft hyphen
 
 
-@functools.lru_cache(maxsize=65536)
-def place_tone(word: str) -> str:
-    """Put the tone mark of one NFD syllable on the vowel Vietnamese spelling rules pick.
-
-    Canonical style puts the mark on the first vowel of an open oa/oe/uy syllable
-    (hòa, khỏe, thủy). A word that is not a Vietnamese syllable is returned unchanged.
-    """
-    tone = ""
-    letters: list[list[str]] = []  # [base letter, quality marks]
-    for ch in word:
-        if ch in _TONES:
-            if tone:  # two tone marks: not a syllable we can repair
-                return word
-            tone = ch
-        elif unicodedata.combining(ch):
-            if not letters:
-                return word
-            letters[-1][1] += ch
-        else:
-            letters.append([ch, ""])
-    if not tone:
-        return word
-    bases = "".join(b for b, _ in letters)
-    start = 0
-    if bases.startswith("qu"):
-        start = 2
-    elif bases.startswith("gi") and len(bases) > 2 and bases[2] in _VOWELS:
-        start = 2
-    first = next((i for i in range(start, len(letters)) if letters[i][0] in _VOWELS), None)
-    if first is None:
-        # "gì" / "quả"-like words whose only vowel sits in the onset.
-        first = next((i for i in range(len(letters)) if letters[i][0] in _VOWELS), None)
-        if first is None:
-            return word
-    end = first
-    while end + 1 < len(letters) and letters[end + 1][0] in _VOWELS:
-        end += 1
-    cluster = range(first, end + 1)
-    qualified = [i for i in cluster if letters[i][1]]
-    closed = end + 1 < len(letters)
-    if qualified:
-        target = qualified[-1]  # ươ takes the mark on ơ
-    elif len(cluster) == 1:
-        target = first
-    elif closed:
-        target = end
-    elif len(cluster) == 3:
-        target = first + 1
-    else:
-        target = first
-    letters[target][1] += tone
-    return "".join(b + m for b, m in letters)
 
 
 def canon(text: str) -> str:
