@@ -98,8 +98,8 @@ def looks_english(text: str | list[str] | tuple[str, ...]) -> bool:
     return hits / len(words) >= 0.3
 
 
-_SLOT_CACHE = 100_000
-TELEX_WORDS = 2  # words surely typed in Telex that make a message read as typed in Telex  # words whose readings a lexicon keeps
+_SLOT_CACHE = 100_000  # words whose readings a lexicon keeps
+TELEX_WORDS = 2  # words surely typed in Telex that make a message read as typed in Telex
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,15 @@ def _matches(parts: Parts, folded: str, starts: dict[str, list[int]]) -> Iterabl
                 yield m
 
 
+def _starts(folded: str) -> dict[str, list[int]]:
+    """Where each word of a folded text starts: a pattern whose first words are known is
+    tried only there (`_matches`)."""
+    starts: dict[str, list[int]] = {}
+    for w in _WORD.finditer(folded):
+        starts.setdefault(w.group(), []).append(w.start())
+    return starts
+
+
 def _count(parts: Parts, folded: str, starts: dict[str, list[int]], most: int = 3) -> int:
     """How many places (at most `most`) the patterns match; one place counts once."""
     seen: set[int] = set()
@@ -340,10 +349,7 @@ class Checker:
             words = " ".join(text[a:b].split())
             return words if len(words) <= 90 else words[:87].rstrip() + "…"
 
-        # Where each word starts: a pattern whose first words are known is tried only there.
-        starts: dict[str, list[int]] = {}
-        for w in _WORD.finditer(folded):
-            starts.setdefault(w.group(), []).append(w.start())
+        starts = _starts(folded)
         for rule in self.rules:
             first: re.Match[str] | None = None
             for m in _matches(rule.parts, folded, starts):  # the first that counts names the sign
@@ -422,9 +428,7 @@ class Checker:
         if find_links(clean) or _PHONE.search(clean) or _ACCOUNT.search(clean) or _masked_number(clean):
             return False
         folded, _ = aligned_fold(clean)
-        starts: dict[str, list[int]] = {}
-        for w in _WORD.finditer(folded):
-            starts.setdefault(w.group(), []).append(w.start())
+        starts = _starts(folded)
         return any(next(iter(_matches(parts, folded, starts)), None) is not None for parts in (self.own_request, self.question))
 
     def _to_official_site(self, span: str) -> bool:
