@@ -19,7 +19,8 @@ each channel's `deliver(chat, reply) -> Delivered` and never sees their error co
   rows fail pauses the campaign (an operator looks before it goes on).
 - On PostgreSQL each channel's sending is serialised across processes by an advisory
   lock taken per batch, so several processes share the work (SKIP LOCKED claims) and
-  together stay under the platform's rate.
+  together stay under the platform's rate: a process keeps the lock until its next slot
+  is due, so the next one's first send keeps the spacing (and waits out a 429 pause).
 """
 
 from __future__ import annotations
@@ -58,21 +59,34 @@ class Halted(Exception):
 
 
 class TokenBucket:
-    """`rate` events per second, evenly spaced (no burst at start), pausable."""
+    """`rate` events per second, evenly spaced (no burst at start), pausable.
+
+    One waiter at a time sleeps for the next slot and the slot after it counts from when
+    it was granted: waiters that arrive together, or a process that stalled, never send
+    two at once to catch up.
+    """
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self.next = time.monotonic()
+        self._turn = asyncio.Lock()
 
-    async def wait(self) -> None:
-        now = time.monotonic()
-        if self.next > now:
-            await asyncio.sleep(self.next - now)
-            now = self.next
-        self.next = max(self.next, now) + self.interval
+    async def wait(self) -> float:
+        """Return when the next event may happen; returns that instant (time.monotonic)."""
+        async with self._turn:
+            while (delay := self.next - time.monotonic()) > 0:
+                await asyncio.sleep(delay)  # again if a pause moved the slot meanwhile
+            granted = time.monotonic()
+            self.next = granted + self.interval
+            return granted
 
     def pause(self, seconds: float) -> None:
         self.next = max(self.next, time.monotonic() + seconds)
+
+    async def settle(self) -> None:
+        """Sleep until the next slot is due: whoever sends after this keeps the spacing
+        (and a pause), even with a bucket of its own."""
+        await asyncio.sleep(max(0.0, self.next - time.monotonic()))
 
 
 def message(campaign: Campaign) -> Reply:
@@ -155,8 +169,10 @@ class Sender:
             failures = 0
             for channel, batch in by_channel.items():
                 try:
-                    async with self._channel_lock(channel):
+                    async with self._channel_lock(channel) as shared:
                         ok, bad = await self._send_batch(channel, batch, reply)
+                        if shared and channel in self.buckets:  # the next holder starts one slot after our last send
+                            await self.buckets[channel].settle()
                 except Halted as exc:
                     logger.error("campaign %s paused: %s cannot send (%s); resume it once fixed", campaign.id, channel, exc)
                     await self._set(campaign.id, state="paused")
@@ -226,16 +242,17 @@ class Sender:
         return len(sent_ids), failures
 
     @contextlib.asynccontextmanager
-    async def _channel_lock(self, channel: str) -> AsyncIterator[None]:
-        """PostgreSQL: one process at a time sends a batch on this channel."""
+    async def _channel_lock(self, channel: str) -> AsyncIterator[bool]:
+        """PostgreSQL: one process at a time sends a batch on this channel; yields whether
+        the channel is shared with other processes."""
         if self.db.is_sqlite:
-            yield
+            yield False
             return
         key = int.from_bytes(hashlib.sha256(f"cdsbot-sender:{channel}".encode()).digest()[:8], "big", signed=True)
         async with self.db.engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
-                yield
+                yield True
             finally:
                 await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 await conn.commit()

@@ -13,7 +13,7 @@ import pytest_asyncio
 from sqlalchemy import insert, select
 
 from bot.campaigns import outbox, service
-from bot.campaigns.sender import Sender
+from bot.campaigns.sender import Sender, TokenBucket
 from bot.channels.telegram import TelegramChannel
 from bot.clock import now as utcnow
 from bot.services.areas import import_csv
@@ -193,15 +193,26 @@ async def test_two_senders_on_postgresql_share_the_work_under_the_rate(fake: Fak
         for ch in channels:
             await ch.bulk_bot.initialize()
         rate = 100.0
+        granted: list[float] = []  # when each send was let out, by either sender
+
+        class Recorded(TokenBucket):
+            async def wait(self) -> float:
+                granted.append(await super().wait())
+                return granted[-1]
+
         senders = [Sender(d, {"telegram": ch.deliver}, {"telegram": rate}) for d, ch in zip(dbs, channels, strict=True)]
+        for s in senders:
+            s.buckets["telegram"] = Recorded(rate)
         await asyncio.gather(*(drain(s, cid, d, timeout=60) for s, d in zip(senders, dbs, strict=True)))
         for ch in channels:
             await ch.bulk_bot.shutdown()
         per_chat = Counter(m["chat_id"] for m in fake.sent())
         assert len(per_chat) == 300 and set(per_chat.values()) == {1}  # no overlap, nothing lost
-        times = sorted(t for t, m, _ in fake.state.calls if m == "sendMessage")
-        busiest = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
-        assert busiest <= rate * 1.1 + 2, f"{busiest} messages in one second"
+        # Checked where the pacing is decided: arrival times at the fake server also carry
+        # the machine's scheduling delays. A handover between the senders keeps the spacing.
+        granted.sort()
+        gaps = [b - a for a, b in zip(granted, granted[1:])]
+        assert len(granted) == 300 and min(gaps) >= 0.99 / rate, f"two sends {min(gaps) * 1000:.1f} ms apart"
     finally:
         for d in dbs:
             await d.dispose()
@@ -274,3 +285,23 @@ async def test_messages_for_a_channel_this_process_lacks_wait(db) -> None:  # ty
     assert await s.run_once() == 0
     st = await service.status(db, cid)
     assert st["state"] == "sending" and st["queued"] == 3 and st["failed"] == 0
+
+
+@pytest.mark.asyncio
+async def test_waiters_that_arrive_together_get_spaced_slots() -> None:
+    bucket = TokenBucket(200.0)
+    granted = await asyncio.gather(*(bucket.wait() for _ in range(8)))
+    gaps = [b - a for a, b in zip(granted, granted[1:])]
+    assert min(gaps) >= 0.99 / 200.0, "two waiters were let out at once"
+
+
+@pytest.mark.asyncio
+async def test_a_pause_holds_back_the_waiters_already_waiting() -> None:
+    bucket = TokenBucket(100.0)
+    waiters = [asyncio.create_task(bucket.wait()) for _ in range(4)]
+    await asyncio.sleep(0)  # the first is let out at once, the second sleeps for its slot
+    paused_at = time.monotonic()
+    bucket.pause(0.2)
+    granted = await asyncio.gather(*waiters)
+    assert granted[0] <= paused_at
+    assert min(granted[1:]) >= paused_at + 0.2, "a waiter went out during the pause"
