@@ -324,7 +324,7 @@ class TelegramChannel:
         (committed) before the next one of this resident is taken."""
         update = await self._decode(external, payload)
         if update is not None:
-            await self._process(update)
+            await self._process(update, payload)
 
     async def _poll(self) -> None:
         offset = 0
@@ -391,7 +391,8 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._process(update)
 
-    async def _process(self, update: Update) -> None:
+    async def _process(self, update: Update, payload: dict[str, Any] | None = None) -> None:
+        """Handle one update; `payload` is the update as stored, when at hand."""
         external = str(update.update_id)
         bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
         handling(self.name, external)
@@ -405,15 +406,15 @@ class TelegramChannel:
             await inbox.reject(self.db, self.name, external, exc)
             return
         if msg is None:
-            await inbox.finish(self.db, self.name, external)
+            await inbox.finish(self.db, self.name, external, payload=payload)
             return
         replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
         if replies is None:
-            await inbox.finish(self.db, self.name, external, "failed")
+            await inbox.finish(self.db, self.name, external, "failed", payload)
             return
         for reply in replies:
             await self.send(msg.chat, reply)
-        await inbox.finish(self.db, self.name, external)
+        await inbox.finish(self.db, self.name, external, payload=payload)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram: %s", context.error.__class__.__name__ if context.error else "error", exc_info=context.error)

@@ -313,18 +313,18 @@ class ZaloBotChannel:
             await inbox.reject(self.db, self.name, external, exc)
             return
         if msg is None:
-            await inbox.finish(self.db, self.name, external)
+            await inbox.finish(self.db, self.name, external, payload=update)
             return
         replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
         if replies is None:
-            await inbox.finish(self.db, self.name, external, "failed")
+            await inbox.finish(self.db, self.name, external, "failed", update)
             return
         choices: list[str] = []
         for reply in replies:
             choices = render(reply)[1] or choices
             await self.send(msg.chat, reply)
         await remember_choices(self.db, self.name, msg.user, choices)
-        await inbox.finish(self.db, self.name, external)
+        await inbox.finish(self.db, self.name, external, payload=update)
 
     # -- sending ---------------------------------------------------------------------
 

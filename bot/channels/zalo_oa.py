@@ -305,9 +305,9 @@ class ZaloOAChannel:
             logger.exception("zalo oa: handling event %s failed", name)
             if name in MESSAGE_EVENTS:
                 await self.send(user, APOLOGY)
-            await inbox.finish(self.db, self.name, key, "failed")
+            await inbox.finish(self.db, self.name, key, "failed", event)
             return
-        await inbox.finish(self.db, self.name, key)
+        await inbox.finish(self.db, self.name, key, payload=event)
 
     async def _record(self, name: str, user: str, event: dict[str, Any]) -> Incoming | None:
         """Store the interaction (the 7-day window starts again) and follow state; the
