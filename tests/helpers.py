@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
@@ -28,6 +29,8 @@ from bot import clock
 from bot.app import Assistant, prepare
 from bot.channels.base import Incoming, Reply
 from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import InboxItem
 
 _SEEDED: dict[str, Path] = {}  # knowledge folder -> a SQLite database prepare() seeded from it
 
@@ -51,6 +54,17 @@ async def prepared(settings: Settings) -> Assistant:
             _SEEDED[key] = template
         shutil.copy(_SEEDED[key], path)
     return await prepare(settings)
+
+
+async def assert_kept_only_redacted(db: Database, channel: str, words: str) -> None:
+    """The channel's inbox items holding `words` are finished and keep a phone number the
+    resident wrote (0905 123 456) only masked."""
+    await asyncio.sleep(0.1)  # the reply is sent before the item is marked done
+    async with db.session() as session:
+        rows = (await session.execute(select(InboxItem.status, InboxItem.payload).where(InboxItem.channel == channel))).all()
+    kept = [(status, payload) for status, payload in rows if words in str(payload)]
+    assert kept and all(status == "done" for status, _ in kept), kept
+    assert all("0905" not in str(p) and "[số]" in str(p) for _, p in kept), kept
 
 
 def free_port() -> int:

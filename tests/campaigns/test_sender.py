@@ -211,7 +211,7 @@ async def test_two_senders_on_postgresql_share_the_work_under_the_rate(fake: Fak
         # Checked where the pacing is decided: arrival times at the fake server also carry
         # the machine's scheduling delays. A handover between the senders keeps the spacing.
         granted.sort()
-        gaps = [b - a for a, b in zip(granted, granted[1:])]
+        gaps = [b - a for a, b in zip(granted, granted[1:], strict=False)]
         assert len(granted) == 300 and min(gaps) >= 0.99 / rate, f"two sends {min(gaps) * 1000:.1f} ms apart"
     finally:
         for d in dbs:
@@ -291,7 +291,7 @@ async def test_messages_for_a_channel_this_process_lacks_wait(db) -> None:  # ty
 async def test_waiters_that_arrive_together_get_spaced_slots() -> None:
     bucket = TokenBucket(200.0)
     granted = await asyncio.gather(*(bucket.wait() for _ in range(8)))
-    gaps = [b - a for a, b in zip(granted, granted[1:])]
+    gaps = [b - a for a, b in zip(granted, granted[1:], strict=False)]
     assert min(gaps) >= 0.99 / 200.0, "two waiters were let out at once"
 
 
