@@ -35,6 +35,11 @@ _SYLLABLE = re.compile(
 )
 
 
+def _quality_keys(word: str) -> bool:
+    """Whether a word holds a Telex key for đ, ă, â, ê, ô, ơ or ư."""
+    return word.startswith("dd") or any(keys in word for keys in ("w", "aa", "ee", "oo"))
+
+
 @functools.lru_cache(maxsize=16384)
 def decode(word: str) -> str | None:
     """The syllable a word typed in Telex stands for, or None when it is not one
@@ -47,8 +52,7 @@ def decode(word: str) -> str | None:
         tone, body = _TONE_KEYS[body[-1]], body[:-1]
     elif (inner := _TONE_INSIDE.fullmatch(body)) is not None:  # the tone key before the final: "dduwojc"
         tone, body = _TONE_KEYS[inner.group(2)], inner.group(1) + inner.group(3)
-    marked = bool(tone) or body.startswith("dd") or any(keys in body for keys in ("w", "aa", "ee", "oo"))
-    if not marked:
+    if not tone and not _quality_keys(body):
         return None
     if body.startswith("dd"):
         body = "đ" + body[2:]
@@ -68,7 +72,7 @@ def surely_telex(word: str) -> bool:
     and "its": "gas", "bus")."""
     if len(word) < 3 or decode(word) is None:
         return False
-    if word.startswith("dd") or any(keys in word for keys in ("w", "aa", "ee", "oo")):
+    if _quality_keys(word):
         return True
     inner = _TONE_INSIDE.fullmatch(word)
     return word[-1] in "frxj" or (inner is not None and inner.group(2) != "s")

@@ -52,8 +52,6 @@ _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")  # zero-width, soft hyphen
 
 
-
-
 def canon(text: str) -> str:
     """The toned canonical form: lower case, one tone placement, no punctuation or emoji."""
     s = _INVISIBLE.sub("", text)
