@@ -140,13 +140,8 @@ async def finish(db: Database, channel: str, external_id: str, status: str = "do
                  payload: dict[str, Any] | None = None) -> None:
     """Mark an item done (or failed). Items finished at the same time are one UPDATE per
     status (group commit). `payload`: the item as stored, when the caller holds it; its
-    redaction is then worked out here instead of reading it back."""
-    masked: dict[str, Any] | bool | None = None  # None: read it back; False: nothing to mask
-    if payload is not None:
-        masked = redacted(payload)
-        if masked == payload:
-            masked = False
-    await db.group("inbox", _finish).submit((channel, external_id, status, masked))
+    redaction is then worked out from it instead of reading it back."""
+    await db.group("inbox", _finish).submit((channel, external_id, status, payload))
 
 
 async def reject(db: Database, channel: str, external_id: str, why: BaseException | str) -> None:
@@ -182,7 +177,7 @@ def people(value: Any) -> set[str]:
     return found
 
 
-async def _finish(db: Database, items: Sequence[tuple[str, str, str, dict[str, Any] | bool | None]]) -> list[None]:
+async def _finish(db: Database, items: Sequence[tuple[str, str, str, dict[str, Any] | None]]) -> list[None]:
     table = InboxItem.__table__
     async with db.engine.begin() as conn:
         for channel, status in sorted({(c, s) for c, _, s, _ in items}):
@@ -190,12 +185,12 @@ async def _finish(db: Database, items: Sequence[tuple[str, str, str, dict[str, A
             await conn.execute(update(table).where(table.c.channel == channel, table.c.external_id.in_(ids))
                                .values(status=status))
         # Answered: the words stay only redacted (most items hold no number: only those are written).
-        for channel, external, _, masked in items:
-            if isinstance(masked, dict):
+        for channel, external, _, payload in items:
+            if payload is not None and (masked := redacted(payload)) != payload:
                 await conn.execute(update(table).where(table.c.channel == channel, table.c.external_id == external)
                                    .values(payload=masked))
-        for channel in sorted({c for c, _, _, m in items if m is None}):
-            ids = [e for c, e, _, m in items if c == channel and m is None]
+        for channel in sorted({c for c, _, _, p in items if p is None}):  # payloads the callers did not hold
+            ids = [e for c, e, _, p in items if c == channel and p is None]
             rows = (await conn.execute(select(table.c.id, table.c.payload)
                                        .where(table.c.channel == channel, table.c.external_id.in_(ids)))).all()
             changed = [(row.id, masked) for row in rows if (masked := redacted(row.payload)) != row.payload]
