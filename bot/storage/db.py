@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.storage import sqlite_inline
 from bot.storage.group_commit import GroupCommit
 
 __all__ = ["DatabaseError", "Database", "open_database", "alembic_config", "rowcount"]
@@ -60,8 +61,15 @@ class Database:
         """The group commit of this database for one kind of write (`bot/storage/group_commit.py`)."""
         group = self._groups.get(name)
         if group is None:
-            group = self._groups[name] = GroupCommit(name, functools.partial(flush, self))
+            group = self._groups[name] = GroupCommit(name, functools.partial(self._quick, flush))
         return group
+
+    async def _quick(self, flush: Callable[[Database, Sequence[Any]], Awaitable[Sequence[Any]]],
+                     items: Sequence[Any]) -> Sequence[Any]:
+        """A group commit's writes are the hot path's small statements: on SQLite they run
+        on the event loop's thread (`bot/storage/sqlite_inline.py`)."""
+        with sqlite_inline.quick():
+            return await flush(self, items)
 
     def insert_new(self, table: Table) -> Insert:
         """INSERT that skips rows whose unique key is already there (ON CONFLICT DO NOTHING)."""
@@ -96,8 +104,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    # An InlineConnection keeps 0 and waits for locks only in aiosqlite's thread (its docstring).
+    inline = isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection)
+    cur.execute(f"PRAGMA busy_timeout={0 if inline else sqlite_inline.BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+async def _open_inline(database: str) -> sqlite_inline.InlineConnection:
+    return cast(sqlite_inline.InlineConnection, await sqlite_inline.connect(database))
 
 
 async def open_database(url: str, *, migrate: bool = True) -> Database:
@@ -117,6 +131,9 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
     kwargs: dict[str, object] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
     if parsed.drivername.startswith("postgresql"):
         kwargs = {"pool_pre_ping": True, "connect_args": {"timeout": 5}}
+    elif parsed.database not in (None, "", ":memory:") and not parsed.query:
+        # A database file: the hot path's statements run on the event loop (bot/storage/sqlite_inline.py).
+        kwargs["async_creator"] = functools.partial(_open_inline, parsed.database)
     try:
         engine = create_async_engine(url, **kwargs)
     except Exception as exc:
