@@ -207,7 +207,18 @@ async def prepare(settings: Settings) -> Assistant:
         await areas_service.import_csv(db, areas_file)
     assistant = Assistant(db, settings)
     await assistant.kb.matcher()
+    await asyncio.to_thread(_warm_up)
     return assistant
+
+
+def _warm_up() -> None:
+    """Build now what the first messages would otherwise wait for, while they wait: the
+    scam checker's patterns (half a second) and the modules of the purge that runs when
+    the channels start."""
+    from bot import scamcheck
+    from bot.reports import retention  # noqa: F401
+
+    scamcheck.default_checker()
 
 
 def home_page(settings: Settings) -> list[Route]:
