@@ -104,9 +104,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    # An InlineConnection keeps 0 and waits for locks only in aiosqlite's thread (its docstring).
-    inline = isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection)
-    cur.execute(f"PRAGMA busy_timeout={0 if inline else sqlite_inline.BUSY_TIMEOUT_MS}")
+    if not isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection):  # that one sets its own
+        cur.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
     cur.close()
 
 

@@ -12,10 +12,11 @@ aiosqlite connection, runs a call directly when it is made inside `quick()`:
   running in aiosqlite's thread, so the event loop never waits for it;
 - a commit always goes to aiosqlite's thread: it may run a WAL checkpoint, which writes
   and syncs the database file;
-- the connection's busy timeout is 0, so a quick statement never sleeps on the event
-  loop. When another process holds the write lock, SQLite says "database is locked" at
-  once and the statement is run again in aiosqlite's thread, with the usual timeout
-  (`BUSY_TIMEOUT_MS`), as every call in that thread is.
+- a call on the event loop's thread runs with SQLite's busy timeout 0, so it never
+  sleeps there. When another process holds the write lock, SQLite says "database is
+  locked" at once and the call is made again in aiosqlite's thread, with the usual
+  timeout (`BUSY_TIMEOUT_MS`), as every call in that thread is. The timeout is changed
+  only when the calls move from one thread to the other (once or twice a transaction).
 
 Both threads use one sqlite3 connection, never at once: its owner (the one pooled
 connection, `bot/storage/db.py`) awaits each call before making the next.
@@ -55,31 +56,37 @@ class InlineConnection(aiosqlite.Connection):
     inline_calls = 0  # calls run on the event loop's thread (tests and benchmarks read these)
     waited_calls = 0  # ... tried there, then run in aiosqlite's thread: another process held the lock
 
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._waits = False  # whether the busy timeout is now BUSY_TIMEOUT_MS (else 0)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         conn = self._connection
         name = getattr(fn, "__name__", "")
         if conn is None or not self._running or name == "close":
             return await super()._execute(fn, *args, **kwargs)
         if not _QUICK.get() or name == "commit":
-            return await super()._execute(_waiting, conn, fn, args, kwargs)
+            return await super()._execute(self._waiting, conn, fn, args, kwargs)
+        if self._waits:  # set by a call in aiosqlite's thread: never sleep here
+            conn.execute("PRAGMA busy_timeout=0")
+            self._waits = False
         try:
             result = fn(*args, **kwargs)
         except sqlite3.OperationalError as exc:
             if not _locked(exc):
                 raise
             InlineConnection.waited_calls += 1
-            return await super()._execute(_waiting, conn, fn, args, kwargs)
+            return await super()._execute(self._waiting, conn, fn, args, kwargs)
         InlineConnection.inline_calls += 1
         return result
 
-
-def _waiting(conn: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """In aiosqlite's thread: the call, waiting up to `BUSY_TIMEOUT_MS` for another process's lock."""
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    try:
+    def _waiting(self, conn: sqlite3.Connection, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Any:
+        """In aiosqlite's thread: the call, waiting up to `BUSY_TIMEOUT_MS` for another process's lock."""
+        if not self._waits:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._waits = True
         return fn(*args, **kwargs)
-    finally:
-        conn.execute("PRAGMA busy_timeout=0")
 
 
 def connect(database: str) -> InlineConnection:
