@@ -49,7 +49,8 @@ def quick() -> Iterator[None]:
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
-    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """SQLITE_BUSY or SQLITE_LOCKED, or one of their extended codes."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class InlineConnection(aiosqlite.Connection):
