@@ -26,13 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
 from bot.bm25 import BM25Index
 from bot.chitchat import Chitchat
 from bot.classifier import EntryClassifier
 from bot.english import EnglishIndex, Glossary, en_tokens, english_strings, is_english, is_vietnamese_syllable
 from bot.text import Lexicon, Query, fold
+from bot.token_sets import TokenSets
 
 __all__ = ["Decision", "Doc", "Match", "Matcher", "features"]
 
@@ -98,6 +98,7 @@ EN_ALONE = 0.9  # ... and the factor on an entry only one of the two ranked
 EN_SHIFT = 6.0  # an English message's answer threshold is this much lower (its scores come through translation;
 #                the suggestion threshold stays: lowered too, it cost refusals and won nothing)
 W_DOC = 0.5  # weight of the string-side confidence; the rest is the message-side coverage
+TOKEN_SET_WORDS = 30  # from this many words, a message's token_set_ratio is first worked out from word lengths
 
 
 LONG_TOKENS = 16  # a message this long is also matched on its asking clause
@@ -258,6 +259,7 @@ class Matcher:
             self._toned_vocab.append(frozenset(t[2:] for b in bags[lo:hi] for t in b if _kind(t) == "t"))
         self._starts = np.array(starts, dtype=np.int64)
         self._owner_arr = np.array(self._owner, dtype=np.int64)
+        self._token_sets = TokenSets(self._keys)
         self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS, max_df=TRIGRAM_MAX_DF, min_df=500, prune=lambda t: t.startswith("c:"))
         mult = np.array([_MULT[k] for k in _KINDS], dtype=np.float64)
         plain = mult.copy()
@@ -490,15 +492,17 @@ class Matcher:
         s_shared = self.index.scores(shared)
         whole = self.rank(q, scores=s_shared + self.index.scores(rest))
         ask_scores = s_shared + self.index.scores(extra) if extra else s_shared
-        return whole, self.rank(aq, only=[e for e, _ in whole], scores=ask_scores, accented=q.accented)
+        # `_fuse` reads only the clause's best entry and its lead over the second.
+        return whole, self.rank(aq, only=[e for e, _ in whole], scores=ask_scores, accented=q.accented, leaders=2)
 
     def rank(self, q: Query, top: int = 6, only: Sequence[int] | None = None, scores: np.ndarray | None = None,
-             accented: bool | None = None) -> list[tuple[int, float]]:
+             accented: bool | None = None, leaders: int = 0) -> list[tuple[int, float]]:
         """Entries (index, confidence 0-100) best first: BM25 shortlist, re-ranked.
         `only`: re-rank these entries instead of a shortlist (the asking clause of a long
         message is scored on the whole message's candidates); `scores`: the BM25 scores of
         the message's features when already computed (`rank_long`), with `accented` the
-        marks setting they were computed with."""
+        marks setting they were computed with; `leaders`: only this many best entries are
+        wanted (exactly as without it), so entries that cannot reach them are not scored."""
         if not self.docs or not q.folded:
             return []
         if scores is None:
@@ -522,12 +526,18 @@ class Matcher:
         selfs_of = selfs[strings]
         covered = 50.0 * np.minimum(1.0, scores[strings] / np.where(selfs_of == 0, 1.0, selfs_of))
         entries = self._owner_arr[strings]
-        doc_conf = self._best_strings(q.key, strings, entries, covered)
-        qcov = self.query_coverage(q, shortlist, self._readings(q))
-        out = [(e, W_DOC * float(doc_conf[entries == e].max()) + (1.0 - W_DOC) * 100.0 * float(qcov[i]))
-               for i, e in enumerate(shortlist)]
+        side = (1.0 - W_DOC) * 100.0 * self.query_coverage(q, shortlist, self._readings(q))  # message-side part
+        rest = None
+        if leaders:
+            rest = np.zeros(len(self.docs))
+            rest[shortlist] = side
+        doc_conf = self._best_strings(q.key, strings, entries, covered, rest, leaders)
+        # The strings are grouped by entry in shortlist order, and every entry has one.
+        starts = np.flatnonzero(np.r_[True, entries[1:] != entries[:-1]])
+        best = W_DOC * np.maximum.reduceat(doc_conf, starts) + side
+        out = list(zip(shortlist, best.tolist(), strict=True))
         out.sort(key=lambda x: -x[1])
-        return out
+        return out[:leaders] if leaders else out
 
     def _top_entries(self, scores: np.ndarray, k: int) -> list[int]:
         """The k entries whose best string scores highest (above 0). An entry's rank is
@@ -555,25 +565,49 @@ class Matcher:
                 return found
             pool = min(n, pool * 4)
 
-    def _best_strings(self, key: str, strings: np.ndarray, owner: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    def _best_strings(self, key: str, strings: np.ndarray, owner: np.ndarray, covered: np.ndarray,
+                      rest: np.ndarray | None = None, leaders: int = 0) -> np.ndarray:
         """`covered + 0.5 × token_set_ratio` for each string, or -inf where it cannot be
-        its entry's best: the fuzzy ratio (the costly part) is first computed for each
-        entry's best-covered string, then only for strings whose ceiling (`covered + 50`)
-        beats that. Each entry's best value is exactly what scoring every string gives.
-        `owner` is each string's entry."""
-        order = np.lexsort((-covered, owner))
-        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
-        conf = np.full(len(strings), -np.inf)
-        conf[first] = covered[first] + 0.5 * self._fuzzy(key, strings[first])
-        floor = np.full(len(self.docs), np.inf)
-        floor[owner[first]] = conf[first]
-        rest = np.flatnonzero((covered + 50.0 > floor[owner]) & np.isinf(conf))
-        if len(rest):
-            conf[rest] = covered[rest] + 0.5 * self._fuzzy(key, strings[rest])
-        return conf
+        its entry's best. `owner` is each string's entry.
 
-    def _fuzzy(self, key: str, strings: np.ndarray) -> np.ndarray:
-        return process.cdist([key], [self._keys[d] for d in strings], scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+        The ratio is the costly part, so it is computed only where it can matter:
+        - a message of `TOKEN_SET_WORDS` words or more: the word lengths settle the ratio
+          against most strings (`bot.token_sets`), and bound it against the others;
+        - first for each entry's most promising string, then only for strings whose
+          ceiling (`covered` plus half the ratio's bound) beats the best value their
+          entry already has;
+        - with `leaders` and `rest` (each entry's other part of the confidence,
+          `W_DOC × this + rest`): only for strings that can lift their entry to the
+          `leaders` best.
+        Each entry's best value is exactly what scoring every string gives (for
+        `leaders`: each of the `leaders` best entries', and which entries they are)."""
+        if key.count(" ") + 1 >= TOKEN_SET_WORDS:
+            exact, upper = self._token_sets.bounds(key, strings)
+        else:
+            exact, upper = np.full(len(strings), np.nan), np.full(len(strings), 100.0)
+        conf = covered + 0.5 * exact  # NaN where not yet known
+        ceiling = covered + 0.5 * upper
+        floor = np.full(len(self.docs), -np.inf)
+        settled = ~np.isnan(conf)
+        np.maximum.at(floor, owner[settled], conf[settled])
+        todo = np.flatnonzero(~settled & (ceiling > floor[owner]))
+        if len(todo):
+            # Each entry's most promising string first: its value often rules out the others.
+            order = todo[np.lexsort((-ceiling[todo], owner[todo]))]
+            first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+            conf[first] = covered[first] + 0.5 * self._token_sets.compute(key, strings[first])
+            np.maximum.at(floor, owner[first], conf[first])
+            todo = todo[np.isnan(conf[todo]) & (ceiling[todo] > floor[owner[todo]])]
+            if leaders and rest is not None and len(todo):
+                reached = np.isfinite(floor)
+                lows = W_DOC * floor[reached] + rest[reached]
+                if len(lows) >= leaders:
+                    bar = np.partition(lows, len(lows) - leaders)[len(lows) - leaders]
+                    todo = todo[W_DOC * ceiling[todo] + rest[owner[todo]] >= bar]
+            if len(todo):
+                conf[todo] = covered[todo] + 0.5 * self._token_sets.compute(key, strings[todo])
+        conf[np.isnan(conf)] = -np.inf
+        return conf
 
 
 @dataclass(frozen=True)
