@@ -14,9 +14,11 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz
 
-from bot.text import Lexicon, Query
+from bot.text import Lexicon, Query, canon
 
 __all__ = ["Chitchat", "Intent"]
+
+UNCLEAR = "unclear"  # the intent of a message with nothing to match yet ("hả", "a", "e ơi")
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,14 @@ class Chitchat:
     Parameters:
         intents: the intents, phrases already normalised to folded keys.
         filler: folded words that may surround a phrase ("a", "nhe", "ad", ...).
+        filler_typed: the same words as typed (canonical, with their marks), and the words
+            of a message that asks nothing yet (the `unclear` intent's).
     """
 
-    def __init__(self, intents: list[Intent], filler: frozenset[str]) -> None:
+    def __init__(self, intents: list[Intent], filler: frozenset[str], filler_typed: frozenset[str] = frozenset()) -> None:
         self.intents = {i.name: i for i in intents}
         self.filler = filler
+        self.filler_typed = filler_typed
         self._phrases = [(p, i.name) for i in intents for p in i.phrases]
         self._words = {w for p, _ in self._phrases for w in p.split()}
 
@@ -49,17 +54,22 @@ class Chitchat:
         intents = [
             Intent(
                 name=name,
-                phrases=tuple(lexicon.query(p).key for p in spec["phrases"]),
+                phrases=tuple(lexicon.query(p).key for p in spec.get("phrases") or []),
                 reply_vi=spec["reply_vi"].strip(),
                 reply_en=spec["reply_en"].strip(),
             )
             for name, spec in (data.get("intents") or {}).items()
         ]
         filler = frozenset(w for f in data.get("filler") or [] for w in lexicon.query(str(f)).key.split())
-        return cls(intents, filler)
+        typed = frozenset(w for f in data.get("filler") or [] for w in canon(str(f)).split())
+        unclear = frozenset(w for f in (data.get("intents") or {}).get(UNCLEAR, {}).get("words") or []
+                            for w in canon(str(f)).split())
+        return cls(intents, filler, typed | unclear)
 
     def detect(self, q: Query) -> str | None:
         """The intent name when the message is small talk, else None."""
+        if len(q.folded) > 12:  # every slot gives a word at least: more than `flat` may hold
+            return None
         # Per slot, a reading that is polite filler or a phrase word wins ("nghe" → nhé,
         # "o" → cô): dialect and shorthand are recognised like the standard words.
         words = [next((r for r in slot if all(w in self.filler or w in self._words for w in r)), slot[0])
@@ -81,6 +91,13 @@ class Chitchat:
             for phrase, name in sorted(self._phrases, key=lambda p: -len(p[0])):  # the longest phrase wins
                 if f" {phrase} " in padded:
                     return name
+        # Only filler, particles and single letters or digits ("a", "e ơi", "hả", "cho hỏi"):
+        # nothing an entry could be about, so not matched against the knowledge base (where
+        # every string has such a word and the best one would be chance). Checked on the
+        # tokens as typed: folded, such words are also content words ("so" is "sổ" and "số").
+        if UNCLEAR in self.intents and len(q.tokens) <= 4 and all(
+                t in self.filler_typed or len(t) == 1 for t in q.tokens):
+            return UNCLEAR
         return None
 
     def reply(self, intent: str, english: bool = False) -> str:

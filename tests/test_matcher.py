@@ -65,6 +65,19 @@ def test_small_talk_is_never_answered_with_an_entry(q: str, intent: str) -> None
     assert m.decision == Decision.CHITCHAT and m.chitchat == intent and m.entry_id is None
 
 
+@pytest.mark.parametrize("q", ["a", "e", "hả", "ủa", "k", "không", "em ơi", "ad ơi", "cho hỏi", "1"])
+def test_a_message_with_nothing_to_match_asks_for_the_question(q: str) -> None:
+    """A particle, a letter or a call alone: every entry has such a word, so matching it would
+    offer entries (or another office's referral) by chance."""
+    m = matcher().match(q)
+    assert (m.decision, m.chitchat, m.refusal_id, m.suggestions) == (Decision.CHITCHAT, "unclear", None, ())
+
+
+@pytest.mark.parametrize("q", ["AI là gì", "VNeID là gì", "chào bạn, cho hỏi vneid là gì", "không vào được VNeID"])
+def test_a_short_question_is_not_taken_for_an_unclear_message(q: str) -> None:
+    assert matcher().match(q).chitchat != "unclear"
+
+
 def test_a_question_after_a_greeting_is_still_a_question() -> None:
     m = matcher().match("chào bạn, cho hỏi vneid là gì")
     assert (m.decision, m.entry_id) == (Decision.ANSWER, "vneid")

@@ -91,4 +91,5 @@ async def looks_like_question(text: str, ctx: Context) -> bool:
     m = await ctx.kb.match(text)
     if m.decision.value == "suggest":  # a single vague word ("hòa") is more likely a name
         return len(text.split()) >= 3 or m.score >= 80
-    return m.decision.value in ("answer", "chitchat")
+    # A particle or a letter alone ("a", "hả": the "unclear" small talk) is no question either.
+    return m.decision.value == "answer" or (m.decision.value == "chitchat" and m.chitchat != "unclear")

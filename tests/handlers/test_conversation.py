@@ -296,6 +296,19 @@ async def test_ward_prompt_is_left_by_commands_buttons_words_and_questions(bot: 
 
 
 @pytest.mark.asyncio
+async def test_a_particle_alone_asks_for_the_question_and_keeps_the_ward_prompt(bot: Assistant) -> None:
+    for particle in ("hả", "a", "e ơi"):
+        reply = texts(await send(bot, particle))
+        assert "Bạn muốn hỏi điều gì?" in reply, particle
+        assert "Có phải bạn muốn hỏi" not in reply and "Hỏi người thật" not in reply, particle
+    unknown = await send(bot, "khi nào có sóng 5G ở xã Trà My")
+    await send(bot, btn=button(unknown, "Hỏi người thật"))
+    stay = await send(bot, "hả")  # not a question: the ward question stays, with its way out
+    assert "đã thôi hỏi phường, xã" not in texts(stay) and "c:" in payloads(stay)
+    assert (await _state(bot)).get("pending")
+
+
+@pytest.mark.asyncio
 async def test_question_for_a_person_prompt_can_be_left(bot: Assistant) -> None:
     ask = await send(bot, "/hoi")
     assert "điều gì" in texts(ask) and "c:" in payloads(ask)
