@@ -368,7 +368,14 @@ class Matcher:
         candidates = tuple((self.docs[i].entry_id, round(c, 1)) for i, c in ranked)
         in_scope = [(i, c) for i, c in ranked if not self.docs[i].out_of_scope]
         score = round(best_conf, 1)
-        if best.out_of_scope and best_conf >= self.suggest_threshold:
+        words = len(key.split()) if key is not None else 0
+        short = key is not None and words <= VAGUE_WORDS
+        # On a Vietnamese message of a word or two ("ai", "app"), an out-of-scope entry only
+        # a little ahead of an in-scope one is chance, not a near miss: no referral then.
+        # (An English message's key is its content words: "weather tomorrow" is short but clear.)
+        chance = short and bool(in_scope) and not english
+        if best.out_of_scope and best_conf >= self.suggest_threshold and not (
+                chance and best_conf - in_scope[0][1] < VAGUE_MARGIN):
             return Match(
                 Decision.UNKNOWN, score, refusal_id=best.entry_id, english=english,
                 normalized=normalized, candidates=candidates,
@@ -377,8 +384,6 @@ class Matcher:
         clear_lead = best_conf >= answer_t - LEAD_SLACK and best_conf - runner_up >= LEAD_MARGIN
         # Two in-scope entries this close are a choice for the resident; on a message of a
         # word or two ("hồ sơ": a topic, not yet a question) a wider gap still is.
-        words = len(key.split()) if key is not None else 0
-        short = key is not None and words <= VAGUE_WORDS
         margin = VAGUE_MARGIN if short else AMBIGUOUS_MARGIN
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
         if (best_conf >= answer_t or clear_lead) and not best.out_of_scope and not ambiguous:
@@ -395,7 +400,8 @@ class Matcher:
         # that only look alike; that entry's referral when it is itself close to answering
         # (a weak one may be a different near miss: then the plain "no answer yet").
         oos = [(i, c) for i, c in ranked if self.docs[i].out_of_scope]
-        if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP:
+        if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP and not (
+                chance and oos[0][1] - top < VAGUE_MARGIN):
             near = self.docs[oos[0][0]].entry_id if oos[0][1] >= answer_t - LEAD_SLACK else None
             return Match(Decision.UNKNOWN, round(oos[0][1], 1), refusal_id=near, english=english,
                          normalized=normalized, candidates=candidates)

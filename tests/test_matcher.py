@@ -88,6 +88,17 @@ def test_out_of_scope_entry_turns_into_unknown() -> None:
     assert m.decision == Decision.UNKNOWN and m.entry_id is None and m.refusal_id == "ngoai-thoi-tiet"
 
 
+def test_a_single_word_is_not_referred_elsewhere_by_chance() -> None:
+    """"zalo" alone is as close to the out-of-scope entry as to the in-scope ones: a question
+    back, not another office's referral; a clear near miss is still referred."""
+    docs = [Doc("zalo-la-gi", ("zalo là gì",)), Doc("cai-zalo", ("cài zalo thế nào",)),
+            Doc("ngoai-zalo", ("zalo bị khóa",), out_of_scope=True)]
+    m = matcher(docs).match("zalo")
+    assert (m.decision, m.refusal_id) == (Decision.SUGGEST, None) and "zalo-la-gi" in m.suggestions
+    m = matcher(docs).match("zalo bị khóa rồi")
+    assert (m.decision, m.refusal_id) == (Decision.UNKNOWN, "ngoai-zalo")
+
+
 def test_nothing_in_common_is_unknown() -> None:
     m = matcher().match("công thức bánh xèo giòn")
     assert m.decision == Decision.UNKNOWN and m.entry_id is None and m.suggestions == ()
