@@ -260,6 +260,8 @@ class Matcher:
         self._starts = np.array(starts, dtype=np.int64)
         self._owner_arr = np.array(self._owner, dtype=np.int64)
         self._token_sets = TokenSets(self._keys)
+        self._slot_readings: dict[tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]],
+                                  tuple[tuple[tuple[str, str], ...], tuple[float, ...], tuple[int, ...], tuple[float, ...]]] = {}
         self.index = BM25Index(bags, kind_of=_kind, kinds=_KINDS, max_df=TRIGRAM_MAX_DF, min_df=500, prune=lambda t: t.startswith("c:"))
         mult = np.array([_MULT[k] for k in _KINDS], dtype=np.float64)
         plain = mult.copy()
@@ -433,27 +435,48 @@ class Matcher:
 
     def _readings(self, q: Query) -> _Readings:
         """The message's words, reading by reading and slot by slot, with their IDF
-        (computed once per message, shared by every shortlisted entry)."""
+        (computed once per message, shared by every shortlisted entry; each slot's part
+        is kept, as residents' words repeat and a long message's asking clause repeats it)."""
+        cache = self._slot_readings
+        pairs: list[tuple[str, str]] = []
+        weights: list[float] = []
+        reading_lens: list[int] = []
+        reading_means: list[float] = []
+        per_slot: list[int] = []
+        for key in zip(q.folded, q.toned, strict=True):
+            found = cache.get(key)
+            if found is None:
+                found = self._slot_reading(*key)
+                if len(cache) < _SLOT_FEATURES_MAX:
+                    cache[key] = found
+            pairs.extend(found[0])
+            weights.extend(found[1])
+            reading_lens.extend(found[2])
+            reading_means.extend(found[3])
+            per_slot.append(len(found[2]))
+        lens = np.array(reading_lens, dtype=np.int64)
+        reading_starts = np.cumsum(lens) - lens
+        counts = np.array(per_slot, dtype=np.int64)
+        slot_starts = np.cumsum(counts) - counts
+        means = np.array(reading_means)
+        best_w = np.maximum.reduceat(means, slot_starts) if len(slot_starts) else means
+        return _Readings(pairs, np.array(weights), reading_starts, lens.astype(np.float64), slot_starts, best_w)
+
+    def _slot_reading(self, slot: tuple[tuple[str, ...], ...], tslot: tuple[tuple[str, ...], ...]
+                      ) -> tuple[tuple[tuple[str, str], ...], tuple[float, ...], tuple[int, ...], tuple[float, ...]]:
+        """One slot's (folded, toned) word pairs, their IDF, and each reading's length and mean IDF."""
         idf = self.index.idf
         pairs: list[tuple[str, str]] = []
         weights: list[float] = []
-        reading_starts: list[int] = []
-        reading_lens: list[int] = []
-        reading_means: list[float] = []
-        slot_starts: list[int] = []
-        for slot, tslot in zip(q.folded, q.toned, strict=True):
-            slot_starts.append(len(reading_starts))
-            for reading, treading in zip(slot, tslot, strict=True):
-                reading_starts.append(len(pairs))
-                ws = [idf.get(x, self._unknown_idf) for x in reading]
-                pairs.extend(zip(reading, treading, strict=True))
-                weights.extend(ws)
-                reading_lens.append(len(ws))
-                reading_means.append(sum(ws) / len(ws))
-        means = np.array(reading_means)
-        best_w = np.maximum.reduceat(means, slot_starts) if slot_starts else means
-        return _Readings(pairs, np.array(weights), np.array(reading_starts), np.array(reading_lens, dtype=np.float64),
-                         np.array(slot_starts), best_w)
+        lens: list[int] = []
+        means: list[float] = []
+        for reading, treading in zip(slot, tslot, strict=True):
+            ws = [idf.get(x, self._unknown_idf) for x in reading]
+            pairs.extend(zip(reading, treading, strict=True))
+            weights.extend(ws)
+            lens.append(len(ws))
+            means.append(sum(ws) / len(ws))
+        return tuple(pairs), tuple(weights), tuple(lens), tuple(means)
 
     def query_coverage(self, q: Query, entries: Sequence[int], r: _Readings) -> np.ndarray:
         """For each entry, the share of the message's informative words (by IDF) that

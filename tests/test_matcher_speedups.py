@@ -160,3 +160,19 @@ def test_ranking_only_the_leading_entries_changes_none_of_them() -> None:
         assert m.rank(q, only=whole, leaders=2) == m.rank(q, only=whole)[:2], text
         compared += 1
     assert compared > 40
+
+
+def test_readings_are_the_same_from_the_cache() -> None:
+    """Each slot's readings are kept per matcher; "đường" and "dương" fold alike but are
+    different slots (the toned word tells the exact-accent credit apart)."""
+    docs = [Doc("duong", ("đường phố",)), Doc("duong-lich", ("dương lịch",))]
+    texts = ["đường phố ở đâu", "dương lịch là gì", "duong pho"]
+    cold = [Matcher(docs, LEX, CHAT)._readings(LEX.query(t)) for t in texts]
+    warm = Matcher(docs, LEX, CHAT)
+    for _ in range(2):
+        for t, want in zip(texts, cold, strict=True):
+            got = warm._readings(LEX.query(t))
+            assert got.pairs == want.pairs, t
+            for name in ("weights", "reading_starts", "reading_lens", "slot_starts", "best_w"):
+                assert np.array_equal(getattr(got, name), getattr(want, name)), (t, name)
+    assert ("dương", "dương") not in cold[0].pairs and ("duong", "dương") in warm._readings(LEX.query("dương")).pairs
