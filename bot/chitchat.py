@@ -37,14 +37,14 @@ class Chitchat:
     Parameters:
         intents: the intents, phrases already normalised to folded keys.
         filler: folded words that may surround a phrase ("a", "nhe", "ad", ...).
-        filler_typed: the same words as typed (canonical, with their marks), and the words
-            of a message that asks nothing yet (the `unclear` intent's).
+        unclear_words: words that ask nothing on their own, as typed (canonical, with their
+            marks): the filler words and the `unclear` intent's words.
     """
 
-    def __init__(self, intents: list[Intent], filler: frozenset[str], filler_typed: frozenset[str] = frozenset()) -> None:
+    def __init__(self, intents: list[Intent], filler: frozenset[str], unclear_words: frozenset[str] = frozenset()) -> None:
         self.intents = {i.name: i for i in intents}
         self.filler = filler
-        self.filler_typed = filler_typed
+        self.unclear_words = unclear_words
         self._phrases = [(p, i.name) for i in intents for p in i.phrases]
         self._words = {w for p, _ in self._phrases for w in p.split()}
 
@@ -96,7 +96,7 @@ class Chitchat:
         # every string has such a word and the best one would be chance). Checked on the
         # tokens as typed: folded, such words are also content words ("so" is "sổ" and "số").
         if UNCLEAR in self.intents and len(q.tokens) <= 4 and all(
-                t in self.filler_typed or len(t) == 1 for t in q.tokens):
+                t in self.unclear_words or len(t) == 1 for t in q.tokens):
             return UNCLEAR
         return None
 

@@ -50,12 +50,12 @@ class TokenSets:
         word_len = np.zeros(len(ids), dtype=np.float64)
         for word, i in ids.items():
             word_len[i] = len(word)
-        self._word_len = word_len
         self._flat_len = word_len[self._flat]
         counts = np.diff(self._ptr)
         self._count = counts.astype(np.float64)
-        self._chars = np.add.reduceat(self._flat_len, self._ptr[:-1]) if len(flat) else np.zeros(len(counts))
-        self._chars[counts == 0] = 0.0  # reduceat repeats the next value for an empty range
+        # Characters of each string's distinct words (a string without words has none).
+        self._chars = np.bincount(np.repeat(np.arange(len(counts)), counts), weights=self._flat_len,
+                                  minlength=len(counts))
 
     def __len__(self) -> int:
         return len(self.strings)
@@ -67,25 +67,19 @@ class TokenSets:
         n = len(which)
         if not words or n == 0:
             return np.zeros(n), np.zeros(n)
-        member = np.zeros(len(self._ids) + 1, dtype=np.float64)
-        known = [self._ids[w] for w in words if w in self._ids]
-        member[known] = 1.0
+        member = np.zeros(len(self._ids), dtype=np.float64)
+        member[[self._ids[w] for w in words if w in self._ids]] = 1.0
         key_count = float(len(words))
         key_chars = float(sum(len(w) for w in words))
         starts = self._ptr[which]
         sizes = self._ptr[which + 1] - starts
-        total = int(sizes.sum())
-        # Positions of every word of every string asked for, string after string.
-        offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
         firsts = np.cumsum(sizes) - sizes
+        # Every word of every string asked for, string after string, and whose it is.
+        offsets = np.repeat(starts - firsts, sizes) + np.arange(int(sizes.sum()))
+        owner = np.repeat(np.arange(n), sizes)
         shared_flags = member[self._flat[offsets]]
-        nonempty = sizes > 0
-        sect_n = np.zeros(n)
-        sect_c = np.zeros(n)
-        if total:
-            idx = firsts[nonempty]
-            sect_n[nonempty] = np.add.reduceat(shared_flags, idx)
-            sect_c[nonempty] = np.add.reduceat(shared_flags * self._flat_len[offsets], idx)
+        sect_n = np.bincount(owner, weights=shared_flags, minlength=n)
+        sect_c = np.bincount(owner, weights=shared_flags * self._flat_len[offsets], minlength=n)
         ba_n = self._count[which] - sect_n
         ab_n = key_count - sect_n
         sect = np.where(sect_n > 0, sect_c + sect_n - 1.0, 0.0)
@@ -104,7 +98,7 @@ class TokenSets:
         subset = (sect_n > 0) & ((ab_n == 0) | (ba_n == 0))
         exact[subset] = 100.0
         upper[subset] = 100.0
-        empty = ~nonempty
+        empty = sizes == 0
         exact[empty] = 0.0
         upper[empty] = 0.0
         return exact, upper

@@ -81,7 +81,7 @@ def _token_set_cases(seed: int = 11) -> tuple[list[str], list[str]]:
     vocab = ["lam", "sao", "dang", "ky", "vneid", "tai", "khoan", "dinh", "danh", "muc", "2", "cho", "me", "toi",
              "bi", "lua", "dao", "chuyen", "tien", "phuong", "xa", "hoi", "a", "oi", "giay", "to", "nop", "thue"]
     strings = [" ".join(rng.choices(vocab, k=rng.randint(1, 12))) for _ in range(300)]
-    strings += ["", "lam sao", "sao lam lam", "vneid"]
+    strings += ["", "lam sao", "sao lam lam", "vneid", ""]  # an empty string last too
     keys = [" ".join(rng.choices(vocab, k=n)) for n in (1, 2, 3, 5, 8, 12, 20, 30, 45, 60) for _ in range(6)]
     keys += ["", "lam sao", "vneid vneid", "khong co tu nao chung"]
     return keys, strings
