@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = Field(default=25, description="Seconds a getUpdates long poll waits for new messages")
 
     telegram_concurrency: int = Field(
-        default=32, ge=1, le=256,
-        description="Telegram updates handled at once (a resident's own messages stay in order); also the most answers sent twice after a crash",
+        default=0, ge=0, le=256,
+        description="Telegram updates handled at once (a resident's own messages stay in order); also the most answers sent twice "
+                    "after a crash. 0: 128 on SQLite, 32 on PostgreSQL (where each holds a connection for its resident's lock)",
     )
     telegram_order_wait: float = Field(
         default=2.0, ge=0, le=60,

@@ -20,7 +20,8 @@ before it is confirmed to the platform, then processed from here.
 
 Bound on duplicates after a crash: an update whose reply was sent but not yet marked
 done is answered again at restart; at most the updates in flight at that moment
-(the channel's concurrency: TELEGRAM_CONCURRENCY, 32 by default), per worker killed.
+(the channel's concurrency: TELEGRAM_CONCURRENCY, by default 128 on SQLite and 32 on
+PostgreSQL), per worker killed.
 An update whose change to the resident was saved but whose reply was not sent is
 handled again from the resident as they were before it (`bot.conversation.replayed`),
 so it gets the reply it would have got: a ward's name is not taken for a question.

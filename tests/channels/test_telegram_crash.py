@@ -19,7 +19,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import free_port
 
 QUESTIONS = 300
-IN_FLIGHT_BOUND = 32  # TELEGRAM_CONCURRENCY's default
+IN_FLIGHT_BOUND = 32  # TELEGRAM_CONCURRENCY as set here (unset, it is 128 on SQLite): well below QUESTIONS
 
 
 
@@ -27,7 +27,8 @@ IN_FLIGHT_BOUND = 32  # TELEGRAM_CONCURRENCY's default
 def start(fake: FakeTelegram, tmp: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'crash.sqlite3'}", "PORT": str(free_port()),
            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, "TELEGRAM_POLL_TIMEOUT": "1",
-           "ADMIN_PASSWORD": "mot-mat-khau-dai", "MATCH_WORKER": "true"}
+           "ADMIN_PASSWORD": "mot-mat-khau-dai", "MATCH_WORKER": "true",
+           "TELEGRAM_CONCURRENCY": str(IN_FLIGHT_BOUND)}
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -248,3 +248,19 @@ def test_webhook_mode_without_a_secret_refuses_to_start_in_one_sentence(monkeypa
         assert len(err.splitlines()) == 1 and "TELEGRAM_WEBHOOK_SECRET" in err and "Traceback" not in err
     assert not (tmp_path / "x.sqlite3").exists()  # refused before anything started
     Settings(telegram_webhook_url="https://cds.danang.gov.vn/telegram/webhook", telegram_webhook_secret="a-Z_9")
+
+
+@pytest.mark.asyncio
+async def test_updates_in_flight_follow_the_database_unless_set(channel: TelegramChannel, db: Database, fake: FakeTelegram) -> None:
+    # Unset: 128 on SQLite (larger group commits, cheaper messages); 32 on PostgreSQL, where each one
+    # in flight also holds a connection of its own for its resident's advisory lock.
+    expected = 128 if db.is_sqlite else 32
+    assert channel.concurrency == expected
+    assert channel.order.concurrency == expected and channel.app.update_processor.max_concurrent_updates == expected
+    settings = Settings(database_url="sqlite+aiosqlite://", telegram_bot_token=fake.token, telegram_api_base_url=fake.base_url,
+                        telegram_concurrency=16)
+
+    async def no_dispatch(msg):  # type: ignore[no-untyped-def]
+        return []
+
+    assert TelegramChannel(settings, db, no_dispatch).concurrency == 16
