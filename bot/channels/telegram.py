@@ -193,6 +193,32 @@ def decode(update: Update) -> Incoming | None:
                     display_name=msg.from_user.first_name or "", meta=meta)
 
 
+#: The fields of a plain typed message that `decode` reads or may ignore; a message with
+#: any other field (a reply, a forward, a caption, a photo...) is decoded by PTB.
+_PLAIN_FIELDS = frozenset({"message_id", "date", "chat", "from", "text", "entities", "link_preview_options"})
+
+
+def decode_plain(payload: dict[str, Any]) -> Incoming | None:
+    """`decode(Update.de_json(payload))` for the commonest update, a plain typed message,
+    read straight from the JSON; None for any other update (PTB decodes those). Building
+    PTB's objects costs more than the rest of receiving a message (`bench/telegram_throughput.py`);
+    `tests/channels/test_telegram.py` checks both ways agree."""
+    if len(payload) != 2 or not isinstance(payload.get("update_id"), int):
+        return None
+    msg = payload.get("message")
+    if not isinstance(msg, dict) or not _PLAIN_FIELDS.issuperset(msg):
+        return None
+    user, chat, text = msg.get("from"), msg.get("chat"), msg.get("text")
+    if not (isinstance(text, str) and isinstance(msg.get("message_id"), int) and isinstance(msg.get("date"), int)
+            and isinstance(user, dict) and isinstance(chat, dict)):
+        return None
+    uid, name, cid = user.get("id"), user.get("first_name"), chat.get("id")
+    if not (type(uid) is int and type(cid) is int and isinstance(name, str) and isinstance(user.get("is_bot"), bool)
+            and isinstance(chat.get("type"), str)):
+        return None
+    return Incoming("telegram", str(uid), str(cid), text=text, display_name=name)
+
+
 def order_of(payload: dict[str, Any]) -> tuple[str | None, int | None]:
     """Whose an update is (the sender's user id) and its place in Telegram's order."""
     for kind in ("message", "callback_query", "edited_message"):
@@ -335,6 +361,12 @@ class TelegramChannel:
     async def _handle_item(self, external: str, payload: dict[str, Any]) -> None:
         """One update of a resident's drain: handled, answered and marked finished
         (committed) before the next one of this resident is taken."""
+        msg = decode_plain(payload)
+        if msg is not None:
+            bind(channel=self.name, update_id=external)
+            handling(self.name, external)
+            await self._answer(external, msg, payload)
+            return
         update = await self._decode(external, payload)
         if update is not None:
             await self._process(update, payload)
@@ -421,6 +453,10 @@ class TelegramChannel:
         if msg is None:
             await inbox.finish(self.db, self.name, external, payload=payload)
             return
+        await self._answer(external, msg, payload)
+
+    async def _answer(self, external: str, msg: Incoming, payload: dict[str, Any] | None) -> None:
+        """Dispatch one decoded update, send its replies, mark it finished."""
         replies = await replies_or_apology(self.name, self.dispatch, msg, self.send)
         if replies is None:
             await inbox.finish(self.db, self.name, external, "failed", payload)

@@ -335,3 +335,37 @@ async def test_readyz_shows_the_telegram_channel(fake: FakeTelegram, tmp_path) -
         finally:
             await assistant.stop_channels()
     await assistant.db.dispose()
+
+
+def test_a_plain_typed_message_is_read_as_ptb_reads_it_and_anything_else_is_left_to_ptb() -> None:
+    import copy
+
+    from telegram import Bot, Update
+
+    from bot.channels.telegram import decode, decode_plain
+
+    fake = FakeTelegram()  # not started: only its update builders
+    bot = Bot(fake.token)
+    plain = [fake.message(5001, "vneid là gì"), fake.message(5002, "/start"), fake.message(5003, "")]
+    group = fake.message(5010, "đã xử lý")  # a team member writing in the team's group: the chat is not the person
+    plain.append({**group, "message": {**group["message"], "chat": {"id": -100123, "type": "supergroup", "title": "Tổ CNS"}}})
+    other = [fake.message(5004, "xong", reply_to="Câu hỏi #12 của cư dân"), fake.forwarded(5005, "Bạn trúng thưởng"),
+             fake.callback(5006, "menu"), fake.photo(5007), fake.sticker(5008), fake.voice(5009)]
+    for payload in plain:
+        fast = decode_plain(payload)
+        assert fast is not None and fast == decode(Update.de_json(copy.deepcopy(payload), bot)), payload
+    for payload in other:
+        assert decode_plain(payload) is None, payload
+        assert decode(Update.de_json(copy.deepcopy(payload), bot)) is not None  # PTB's path still reads them
+    assert decode(Update.de_json(other[0], bot)).meta == {"reply_to": "Câu hỏi #12 của cư dân"}  # type: ignore[union-attr]
+    # Odd shapes are PTB's to accept or reject, never read here.
+    base = plain[0]
+    odd = [{**base, "edited_message": base["message"]},
+           {"update_id": "7", "message": base["message"]},
+           {**base, "message": {**base["message"], "from": {**base["message"]["from"], "id": "5001"}}},
+           {**base, "message": {**base["message"], "from": {"id": 5001, "is_bot": False}}},
+           {**base, "message": {**base["message"], "text": None}},
+           {**base, "message": {**base["message"], "caption": "ảnh"}},
+           {**base, "message": {k: v for k, v in base["message"].items() if k != "date"}}]
+    for payload in odd:
+        assert decode_plain(payload) is None, payload
