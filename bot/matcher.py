@@ -82,11 +82,12 @@ LEAD_SLACK = 8.0
 UNKNOWN_WEIGHT = 0.5
 TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of strings are not indexed
 FOLD_ONLY_CREDIT = 0.6
-AGREE_P = 0.4  # a suggestion is answered when the classifier picks the same entry this surely
+AGREE_P = 0.3  # a suggestion is answered when the classifier picks the same entry this surely
 AGREE_P_ALONE = 0.2  # ... or this surely when it is the only entry suggested
 VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
 PICK_WORDS = 15  # on a message this long, a suggestion the classifier picks at AGREE_P is answered even if ranked below
 DOUBT_LOW = 0.1  # ... and when the classifier gives the answered entry less than this
+DOUBT_SURE = 0.2  # ... unless the classifier is less sure than this of its own pick and the entry leads by LEAD_MARGIN
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
@@ -390,7 +391,10 @@ class Matcher:
         ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
         if (best_conf >= answer_t or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
-            if doubt is None or (doubt[1].get(best_index, 0.0) >= DOUBT_LOW
+            # A flat opinion (the classifier's own pick below DOUBT_SURE: often so on English,
+            # learned from few strings) doubts nothing of an entry that clearly leads.
+            flat = doubt is not None and doubt[1][doubt[0]] < DOUBT_SURE and best_conf - runner_up >= LEAD_MARGIN
+            if doubt is None or ((doubt[1].get(best_index, 0.0) >= DOUBT_LOW or flat)
                                  and (doubt[0] == best_index or doubt[1][doubt[0]] < DOUBT_P)):
                 return Match(
                     Decision.ANSWER, score, entry_id=best.entry_id, english=english,

@@ -291,3 +291,28 @@ def test_a_question_typed_in_telex_is_matched_as_the_vietnamese_it_stands_for() 
     assert not typed.english
     assert (typed.decision, typed.entry_id) == (Decision.ANSWER, "muc-2")
     assert typed.score >= m.match("dang ky vneid muc 2 o dau").score - 1.0
+
+
+def test_a_flat_second_opinion_does_not_doubt_an_entry_that_clearly_leads() -> None:
+    # The classifier doubts an answer it gives almost nothing; but when it is sure of nothing
+    # (its own pick below DOUBT_SURE: words it never learned, or English, learned from few
+    # strings), a clear lead stands. A sure pick of another entry still makes it a suggestion.
+    from bot.matcher import DOUBT_LOW, DOUBT_SURE, LEAD_MARGIN
+
+    m = matcher_from_files(Settings())[0]
+    ids = [d.entry_id for d in m.docs]
+    first, second = ids.index("phan-anh-kien-nghi"), ids.index("dvc-truc-tuyen-la-gi")
+    flat_key = "zebra xylophone"
+    for clf in (m.classifier, m.classifier_en):
+        assert clf is not None
+        probs = dict(zip(clf.classes.tolist(), clf.probabilities(flat_key).tolist(), strict=True))
+        assert max(probs.values()) < DOUBT_SURE and probs[first] < DOUBT_LOW  # flat, and low for the entry
+    for english in (False, True):
+        clear = m._decide([(first, 70.0), (second, 70.0 - LEAD_MARGIN)], english, flat_key, flat_key)
+        assert (clear.decision, clear.entry_id) == (Decision.ANSWER, "phan-anh-kien-nghi"), english
+        close = m._decide([(first, 70.0), (second, 70.0 - LEAD_MARGIN + 4)], english, flat_key, flat_key)
+        assert close.decision == Decision.SUGGEST and close.suggestions[0] == "phan-anh-kien-nghi", english
+    sure_key = m.lexicon.query("tôi bị lừa chuyển tiền rồi giờ phải làm gì").key  # sure of another entry
+    assert m.classifier is not None and ids[m.classifier.predict(sure_key)[0]] == "bi-lua-dao-lam-gi"
+    doubted = m._decide([(first, 70.0), (second, 50.0)], False, sure_key, sure_key)
+    assert doubted.decision == Decision.SUGGEST, doubted
