@@ -12,7 +12,7 @@ the time from injecting them until the fake has received every reply:
   transport's share of the ratio is visible.
 CPU figures: this process and the match worker (the fake's is printed apart).
 Run: `.venv/bin/python bench/telegram_throughput.py [N]`. Target (issue 17): ours ≥ 0.8 × echo
-on a 2-core machine: 0.86-0.90 on 2026-12-06 (128 updates in flight on SQLite, plain typed
+on a 2-core machine: 0.80-0.90 in four runs on 2026-12-06 (128 updates in flight on SQLite, plain typed
 messages read without PTB's objects), 0.6-0.7 before; `eval/matcher2-log.md` says where the CPU goes.
 """
 
