@@ -363,8 +363,7 @@ class TelegramChannel:
         (committed) before the next one of this resident is taken."""
         msg = decode_plain(payload)
         if msg is not None:
-            bind(channel=self.name, update_id=external)
-            handling(self.name, external)
+            self._begin(external)
             await self._answer(external, msg, payload)
             return
         update = await self._decode(external, payload)
@@ -439,8 +438,7 @@ class TelegramChannel:
     async def _process(self, update: Update, payload: dict[str, Any] | None = None) -> None:
         """Handle one update; `payload` is the update as stored, when at hand."""
         external = str(update.update_id)
-        bind(channel=self.name, update_id=external)  # PTB runs each update in its own task
-        handling(self.name, external)
+        self._begin(external)
         if update.callback_query is not None:
             # Telegram shows a spinner on the button until the query is answered.
             with contextlib.suppress(TelegramError):
@@ -454,6 +452,12 @@ class TelegramChannel:
             await inbox.finish(self.db, self.name, external, payload=payload)
             return
         await self._answer(external, msg, payload)
+
+    def _begin(self, external: str) -> None:
+        """This task now handles update `external`: its log lines say so (PTB runs each update
+        in its own task) and its resident's changes are marked with it (`conversation.handling`)."""
+        bind(channel=self.name, update_id=external)
+        handling(self.name, external)
 
     async def _answer(self, external: str, msg: Incoming, payload: dict[str, Any] | None) -> None:
         """Dispatch one decoded update, send its replies, mark it finished."""
