@@ -84,6 +84,8 @@ TRIGRAM_MAX_DF = 0.02  # character 3-grams in more than this share (and 500) of 
 FOLD_ONLY_CREDIT = 0.6
 AGREE_P = 0.3  # a suggestion is answered when the classifier picks the same entry this surely
 AGREE_P_ALONE = 0.2  # ... or this surely when it is the only entry suggested
+AGREE_LEAD = 5.0  # ... or, when the entry leads the next in-scope one by this much,
+AGREE_P_LEAD = 0.12  # ... only this surely (two opinions agreeing on an indirect question)
 VAGUE_WORDS = 3  # ... not when two entries tie on a message this short
 PICK_WORDS = 15  # on a message this long, a suggestion the classifier picks at AGREE_P is answered even if ranked below
 DOUBT_LOW = 0.1  # ... and when the classifier gives the answered entry less than this
@@ -418,6 +420,9 @@ class Matcher:
             agree = second_opinion()
             vague = ambiguous and short
             sure = AGREE_P if len(suggest) > 1 else AGREE_P_ALONE
+            lead = in_scope[0][1] - in_scope[1][1] if len(in_scope) > 1 else in_scope[0][1]
+            if lead >= AGREE_LEAD:
+                sure = min(sure, AGREE_P_LEAD)
             if agree is not None and agree[0] == in_scope[0][0] and agree[1][agree[0]] >= sure and not vague:
                 # The classifier, trained on the entries' own strings, picks the same entry: answer
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one

@@ -316,3 +316,27 @@ def test_a_flat_second_opinion_does_not_doubt_an_entry_that_clearly_leads() -> N
     assert m.classifier is not None and ids[m.classifier.predict(sure_key)[0]] == "bi-lua-dao-lam-gi"
     doubted = m._decide([(first, 70.0), (second, 50.0)], False, sure_key, sure_key)
     assert doubted.decision == Decision.SUGGEST, doubted
+
+
+def test_a_suggestion_that_leads_is_answered_when_the_classifier_picks_it_less_surely() -> None:
+    # Two opinions that agree: the lexical ranking puts an entry AGREE_LEAD ahead of the next
+    # in-scope one, and the classifier picks the same entry, if only at AGREE_P_LEAD (an
+    # indirect question shares few words with any string). Closer than that, its pick must
+    # reach AGREE_P, as before.
+    from bot.matcher import AGREE_LEAD, AGREE_P, AGREE_P_LEAD
+
+    m = matcher_from_files(Settings())[0]
+    ids = [d.entry_id for d in m.docs]
+    first, second = ids.index("lien-he-to-cns"), ids.index("nguoi-lon-tuoi")
+    key = m.lexicon.query("nhà tôi có ông già yếu, muốn nhờ người tới nhà chỉ cách dùng điện thoại").key
+    assert m.classifier is not None
+    pick, p = m.classifier.predict(key)
+    assert pick == first and AGREE_P_LEAD <= p < AGREE_P
+    low = 56.0  # between the suggestion and the answer thresholds, and no clear lead (LEAD_MARGIN)
+    assert m.suggest_threshold < low - AGREE_LEAD and low < m.answer_threshold
+    leads = m._decide([(first, low), (second, low - AGREE_LEAD)], False, "", key)
+    assert (leads.decision, leads.entry_id) == (Decision.ANSWER, "lien-he-to-cns"), leads
+    close = m._decide([(first, low), (second, low - AGREE_LEAD + 2.0)], False, "", key)
+    assert close.decision == Decision.SUGGEST and close.suggestions[:2] == ("lien-he-to-cns", "nguoi-lon-tuoi"), close
+    other = m._decide([(second, low), (first, low - AGREE_LEAD)], False, "", key)  # the classifier picks the second
+    assert other.decision == Decision.SUGGEST, other
