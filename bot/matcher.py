@@ -92,6 +92,7 @@ DOUBT_LOW = 0.1  # ... and when the classifier gives the answered entry less tha
 DOUBT_SURE = 0.2  # ... unless the classifier is less sure than this of its own pick and the entry leads by LEAD_MARGIN
 DOUBT_P = 0.5  # an answer becomes a suggestion when the classifier picks another entry this surely
 OOS_GAP = 10.0  # an out-of-scope entry this close to the best in-scope one: refuse, do not suggest
+OOS_AGREE_P = 0.3  # ... unless the in-scope one is ranked first and the classifier picks it this surely
 SUGGEST_SPREAD = 15.0  # a suggestion this far below the best one is noise, not a choice
 AMBIGUOUS_MARGIN = 3.0  # two in-scope entries closer than this: ask which one
 VAGUE_MARGIN = 6.0  # ... or this close, on a message of VAGUE_WORDS words or fewer
@@ -409,7 +410,7 @@ class Matcher:
         # (a weak one may be a different near miss: then the plain "no answer yet").
         oos = [(i, c) for i, c in ranked if self.docs[i].out_of_scope]
         if oos and top >= self.suggest_threshold and oos[0][1] >= top - OOS_GAP and not (
-                chance and oos[0][1] - top < VAGUE_MARGIN):
+                chance and oos[0][1] - top < VAGUE_MARGIN) and not self._picked(second_opinion(), best_index, OOS_AGREE_P):
             near = self.docs[oos[0][0]].entry_id if oos[0][1] >= answer_t - LEAD_SLACK else None
             return Match(Decision.UNKNOWN, round(oos[0][1], 1), refusal_id=near, english=english,
                          normalized=normalized, candidates=candidates)
@@ -441,6 +442,11 @@ class Matcher:
                 english=english, normalized=normalized, candidates=candidates,
             )
         return Match(Decision.UNKNOWN, score, english=english, normalized=normalized, candidates=candidates)
+
+    def _picked(self, opinion: tuple[int, dict[int, float]] | None, best_index: int, p: float) -> bool:
+        """Whether the classifier picks the best-ranked entry, an in-scope one, at least this surely."""
+        return (opinion is not None and opinion[0] == best_index and not self.docs[best_index].out_of_scope
+                and opinion[1][best_index] >= p)
 
     def _readings(self, q: Query) -> _Readings:
         """The message's words, reading by reading and slot by slot, with their IDF

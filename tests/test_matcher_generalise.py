@@ -340,3 +340,30 @@ def test_a_suggestion_that_leads_is_answered_when_the_classifier_picks_it_less_s
     assert close.decision == Decision.SUGGEST and close.suggestions[:2] == ("lien-he-to-cns", "nguoi-lon-tuoi"), close
     other = m._decide([(second, low), (first, low - AGREE_LEAD)], False, "", key)  # the classifier picks the second
     assert other.decision == Decision.SUGGEST, other
+
+
+def test_a_close_referral_gives_way_when_the_classifier_surely_picks_the_first_entry() -> None:
+    # An out-of-scope entry within OOS_GAP of the best in-scope one makes the message a near
+    # miss ("no answer yet") -- unless the in-scope entry is ranked first and the classifier,
+    # reading the whole message, picks it at OOS_AGREE_P or more: then it is answered.
+    from bot.matcher import OOS_AGREE_P, OOS_GAP
+
+    m = matcher_from_files(Settings())[0]
+    ids = [d.entry_id for d in m.docs]
+    app, benefits = ids.index("bhxh-vssid"), ids.index("ngoai-bhxh-che-do")
+    assert m.docs[benefits].out_of_scope and not m.docs[app].out_of_scope
+    sure = m.lexicon.query("cài app VssID để xem quá trình đóng bảo hiểm của mình").key
+    assert m.classifier is not None
+    pick, p = m.classifier.predict(sure)
+    assert pick == app and p >= OOS_AGREE_P
+    flat = "zebra xylophone quokka narwhal"  # more words than VAGUE_WORDS, none known
+    assert m.classifier.predict(flat)[1] < OOS_AGREE_P
+    low = 60.0  # under the answer threshold, and the referral too close for a clear lead
+    assert m.suggest_threshold < low < m.answer_threshold
+    ranked = [(app, low), (benefits, low - OOS_GAP / 2)]
+    picked = m._decide(ranked, False, "", sure)
+    assert (picked.decision, picked.entry_id) == (Decision.ANSWER, "bhxh-vssid"), picked
+    unsure = m._decide(ranked, False, "", flat)
+    assert unsure.decision == Decision.UNKNOWN and unsure.entry_id is None, unsure
+    first = m._decide([(benefits, low), (app, low - OOS_GAP / 2)], False, "", sure)  # the referral ranked first
+    assert first.decision == Decision.UNKNOWN, first
