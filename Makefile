@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matcher.py
 
 eval: $(STAMP)
-	$(BIN)/cdsbot eval ../shared/eval/dev.jsonl eval/blind.jsonl eval/blind-4.jsonl eval/blind-6.jsonl eval/blind-7.jsonl eval/blind-8.jsonl eval/blind-9.jsonl eval/blind-10.jsonl eval/blind-11.jsonl eval/blind-12.jsonl eval/near-miss.jsonl tests/data/residents.jsonl --loo
+	$(BIN)/cdsbot eval ../shared/eval/dev.jsonl eval/blind.jsonl eval/blind-4.jsonl eval/blind-6.jsonl eval/blind-7.jsonl eval/blind-8.jsonl eval/blind-9.jsonl eval/blind-10.jsonl eval/blind-11.jsonl eval/blind-12.jsonl eval/blind-13.jsonl eval/blind-14.jsonl eval/near-miss.jsonl tests/data/residents.jsonl --loo
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
