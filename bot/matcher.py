@@ -391,7 +391,9 @@ class Matcher:
         # Two in-scope entries this close are a choice for the resident; on a message of a
         # word or two ("hồ sơ": a topic, not yet a question) a wider gap still is.
         margin = VAGUE_MARGIN if short else AMBIGUOUS_MARGIN
-        ambiguous = len(in_scope) > 1 and in_scope[0][1] - in_scope[1][1] < margin
+        # How far the best in-scope entry leads the next (all of its confidence when alone).
+        in_lead = in_scope[0][1] - in_scope[1][1] if len(in_scope) > 1 else in_scope[0][1] if in_scope else 0.0
+        ambiguous = len(in_scope) > 1 and in_lead < margin
         if (best_conf >= answer_t or clear_lead) and not best.out_of_scope and not ambiguous:
             doubt = second_opinion()
             # A flat opinion (the classifier's own pick below DOUBT_SURE: often so on English,
@@ -421,10 +423,9 @@ class Matcher:
             agree = second_opinion()
             vague = ambiguous and short
             sure = AGREE_P if len(suggest) > 1 else AGREE_P_ALONE
-            lead = in_scope[0][1] - in_scope[1][1] if len(in_scope) > 1 else in_scope[0][1]
-            if lead >= AGREE_LEAD:
+            if in_lead >= AGREE_LEAD:
                 sure = min(sure, AGREE_P_LEAD)
-            if agree is not None and agree[0] == in_scope[0][0] and agree[1][agree[0]] >= sure and not vague:
+            if self._picked(agree, in_scope[0][0], sure) and not vague:
                 # The classifier, trained on the entries' own strings, picks the same entry: answer
                 # it, unless two entries tie on a message of a word or two ("hồ sơ": which one
                 # is for the resident to say; on a longer one the classifier breaks ties well).
